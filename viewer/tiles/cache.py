@@ -1,0 +1,93 @@
+"""A thread-safe, byte-budgeted LRU cache of tile arrays."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections import OrderedDict
+from typing import Hashable
+
+import numpy as np
+
+GIB = 1 << 30
+
+
+def default_cache_budget() -> int:
+    """A quarter of physical RAM, capped at 1 GiB (1 GiB when RAM cannot be read)."""
+    try:
+        ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return GIB
+    if ram <= 0:
+        return GIB
+    return min(ram // 4, GIB)
+
+
+class TileCache:
+    """LRU mapping from tile keys to numpy arrays whose total `nbytes` never exceeds `budget`.
+
+    Stored arrays are made read-only: they are shared between the loader threads and the
+    renderer. An array larger than the whole budget is not stored.
+    """
+
+    def __init__(self, budget: int) -> None:
+        if budget < 0:
+            raise ValueError(f"negative budget {budget}")
+        self._budget = budget
+        self._items: OrderedDict[Hashable, np.ndarray] = OrderedDict()
+        self._nbytes = 0
+        self._lock = threading.Lock()
+
+    @property
+    def budget(self) -> int:
+        return self._budget
+
+    @property
+    def nbytes(self) -> int:
+        """Total bytes currently held."""
+        with self._lock:
+            return self._nbytes
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._items)
+
+    def __contains__(self, key: Hashable) -> bool:
+        """Membership test; does not count as a use."""
+        with self._lock:
+            return key in self._items
+
+    def get(self, key: Hashable) -> np.ndarray | None:
+        """The cached array (marking it most recently used), or None."""
+        with self._lock:
+            array = self._items.get(key)
+            if array is not None:
+                self._items.move_to_end(key)
+            return array
+
+    def put(self, key: Hashable, array: np.ndarray) -> bool:
+        """Store `array` as most recently used, evicting the least recently used as needed.
+
+        Returns False (and drops any previous value of `key`) when the array exceeds the budget.
+        """
+        with self._lock:
+            self._discard(key)
+            if array.nbytes > self._budget:
+                return False
+            array.flags.writeable = False
+            while self._nbytes + array.nbytes > self._budget:
+                _, evicted = self._items.popitem(last=False)
+                self._nbytes -= evicted.nbytes
+            self._items[key] = array
+            self._nbytes += array.nbytes
+            return True
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+            self._nbytes = 0
+
+    def _discard(self, key: Hashable) -> None:
+        old = self._items.pop(key, None)
+        if old is not None:
+            self._nbytes -= old.nbytes

@@ -106,10 +106,7 @@ def write_zip(
         central = b"".join([records[i] for i in order])
         out.write(central)
         cd_start = pos - base
-        end = _end_records(
-            len(order), len(central), cd_start, cd_start + len(central), comment_bytes, zip64_end, eocd_disk
-        )
-        out.write(end)
+        out.write(_end_records(len(order), len(central), cd_start, comment_bytes, zip64_end, eocd_disk))
 
 
 def pack_directory(
@@ -284,10 +281,10 @@ def _central_record(
     return header + name + extra
 
 
-def _end_records(
-    count: int, cd_size: int, cd_start: int, zip64_at: int, comment: bytes, zip64_end: bool, disk: int
-) -> bytes:
-    """ZIP64 end record + locator (when wanted or needed), then the classic end record."""
+def _end_records(count: int, cd_size: int, cd_start: int, comment: bytes, zip64_end: bool, disk: int) -> bytes:
+    """ZIP64 end record + locator (when wanted or needed), then the classic end record.
+
+    The ZIP64 end record directly follows the central directory."""
     needs_zip64 = count >= ZIP64_COUNT_LIMIT or max(cd_size, cd_start) >= ZIP64_LIMIT
     records = b""
     if zip64_end or needs_zip64:
@@ -302,7 +299,7 @@ def _end_records(
             count,
             cd_size,
             cd_start,
-        ) + _ZIP64_LOCATOR_FMT.pack(_ZIP64_LOCATOR_SIG, disk, zip64_at, disk + 1)
+        ) + _ZIP64_LOCATOR_FMT.pack(_ZIP64_LOCATOR_SIG, disk, cd_start + cd_size, disk + 1)
     short_count = min(count, ZIP64_COUNT_LIMIT)
     end = _END_FMT.pack(
         _END_SIG,

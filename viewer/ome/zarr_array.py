@@ -1,0 +1,237 @@
+"""Lazy Zarr v2/v3 arrays on a container: metadata parsing, chunk keys, sharded and plain chunk reads."""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
+from itertools import product
+from math import prod
+from typing import Sequence
+
+import numpy as np
+
+from ..container.base import Container
+from ..errors import OzxError
+from .codecs import ChunkDecoder, Sharding, build_v2, build_v3
+
+_V3_TYPES = {
+    "bool": "bool", "int8": "i1", "int16": "i2", "int32": "i4", "int64": "i8",
+    "uint8": "u1", "uint16": "u2", "uint32": "u4", "uint64": "u8",
+    "float16": "f2", "float32": "f4", "float64": "f8", "complex64": "c8", "complex128": "c16",
+}
+MAX_DIMS = 32
+MAX_REGION_BYTES = 4 << 30
+_EMPTY = np.uint64(2**64 - 1)
+
+
+class ZarrArray:
+    """One array: `shape`, `dtype`, `chunks` (the reading unit; inner chunks when sharded), `shards`."""
+
+    def __init__(self, container: Container, path: str, meta: dict) -> None:
+        self.container = container
+        self.path = path
+        self.zarr_format = meta.get("zarr_format")
+        try:
+            if self.zarr_format == 3:
+                self._init_v3(meta)
+            elif self.zarr_format == 2:
+                self._init_v2(meta)
+            else:
+                raise OzxError("unknown zarr_format")
+        except OzxError as exc:
+            raise OzxError(f"array '{path}': {exc}") from None
+        except (TypeError, ValueError, KeyError, AttributeError) as exc:
+            raise OzxError(f"array '{path}': invalid metadata ({exc})") from None
+        self._index_cache: OrderedDict[tuple[int, ...], np.ndarray | None] = OrderedDict()
+        self._index_lock = threading.Lock()
+
+    # ---- metadata -------------------------------------------------------------------------------
+    def _init_v3(self, meta: dict) -> None:
+        self.shape = _shape(meta.get("shape"))
+        data_type = meta.get("data_type")
+        if data_type not in _V3_TYPES:
+            raise OzxError(f"the data type {data_type!r} is not supported")
+        self.dtype = np.dtype(_V3_TYPES[data_type])
+        grid = meta.get("chunk_grid", {})
+        if not isinstance(grid, dict) or grid.get("name") != "regular":
+            raise OzxError("only regular chunk grids are supported")
+        outer = _shape(grid.get("configuration", {}).get("chunk_shape"), len(self.shape), positive=True)
+        encoding = meta.get("chunk_key_encoding", {"name": "default"})
+        name = encoding.get("name") if isinstance(encoding, dict) else encoding
+        sep = (encoding.get("configuration") or {}).get("separator") if isinstance(encoding, dict) else None
+        if name == "default":
+            self._key_prefix, self._sep = "c", sep or "/"
+        elif name == "v2":
+            self._key_prefix, self._sep = "", sep or "."
+        else:
+            raise OzxError(f"the chunk key encoding {name!r} is not supported")
+        if self._sep not in ("/", "."):
+            raise OzxError(f"the chunk key separator {self._sep!r} is not supported")
+        if meta.get("storage_transformers"):
+            raise OzxError("storage transformers are not supported")
+        pipeline = build_v3(meta.get("codecs"), outer, self.dtype)
+        self.fill_value = _fill_value(meta.get("fill_value"), self.dtype)
+        self._outer = outer
+        if isinstance(pipeline, Sharding):
+            self.sharding: Sharding | None = pipeline
+            self.shards: tuple[int, ...] | None = outer
+            self.chunks = pipeline.inner_shape
+            self._decoder: ChunkDecoder = pipeline.inner
+        else:
+            self.sharding, self.shards, self.chunks, self._decoder = None, None, outer, pipeline
+
+    def _init_v2(self, meta: dict) -> None:
+        self.shape = _shape(meta.get("shape"))
+        try:
+            self.dtype = np.dtype(meta.get("dtype"))
+        except TypeError:
+            raise OzxError(f"the data type {meta.get('dtype')!r} is not supported") from None
+        if self.dtype.kind not in "biufc" or self.dtype.fields:
+            raise OzxError(f"the data type {meta.get('dtype')!r} is not supported")
+        self.chunks = _shape(meta.get("chunks"), len(self.shape), positive=True)
+        self._outer = self.chunks
+        self._key_prefix, self._sep = "", meta.get("dimension_separator") or "."
+        if self._sep not in ("/", "."):
+            raise OzxError(f"the chunk separator {self._sep!r} is not supported")
+        self._decoder = build_v2(meta, self.chunks, self.dtype)
+        self.dtype = self.dtype.newbyteorder("=")
+        self.fill_value = _fill_value(meta.get("fill_value"), self.dtype)
+        self.sharding, self.shards = None, None
+
+    # ---- geometry ---------------------------------------------------------------------------------
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def chunk_grid(self) -> tuple[int, ...]:
+        """Number of reading chunks along each axis."""
+        return tuple(math.ceil(s / c) for s, c in zip(self.shape, self.chunks))
+
+    def _key(self, coords: Sequence[int]) -> str:
+        if not coords:
+            return f"{self.path}/{self._key_prefix or '0'}"
+        parts = ([self._key_prefix] if self._key_prefix else []) + [str(c) for c in coords]
+        return f"{self.path}/{self._sep.join(parts)}"
+
+    # ---- reading -----------------------------------------------------------------------------------
+    def read_chunk(self, coords: Sequence[int]) -> np.ndarray:
+        """The full-size chunk at reading-grid `coords` (fill value where nothing is stored). Read-only."""
+        coords = tuple(int(c) for c in coords)
+        if len(coords) != self.ndim or any(not 0 <= c < g for c, g in zip(coords, self.chunk_grid)):
+            raise OzxError(f"array '{self.path}': chunk {coords} is outside the array")
+        raw = self._chunk_bytes(coords)
+        if raw is None:
+            return np.full(self.chunks, self.fill_value, dtype=self.dtype)
+        return self._decoder.decode(raw)
+
+    def _chunk_bytes(self, coords: tuple[int, ...]) -> bytes | None:
+        if self.sharding is None:
+            return self.container.read(self._key(coords))
+        per = self.sharding.chunks_per_shard(self._outer)
+        shard = tuple(c // p for c, p in zip(coords, per))
+        index = self._shard_index(shard, per)
+        if index is None:
+            return None
+        offset, nbytes = index[tuple(c % p for c, p in zip(coords, per))]
+        if offset == _EMPTY and nbytes == _EMPTY:
+            return None
+        return self.container.read_range(self._key(shard), int(offset), int(nbytes))
+
+    def _shard_index(self, shard: tuple[int, ...], per: tuple[int, ...]) -> np.ndarray | None:
+        with self._index_lock:
+            if shard in self._index_cache:
+                self._index_cache.move_to_end(shard)
+                return self._index_cache[shard]
+        sharding = self.sharding
+        assert sharding is not None
+        key = self._key(shard)
+        size = self.container.size(key)
+        if size is None:
+            index = None
+        else:
+            if size < sharding.index_nbytes:
+                raise OzxError(f"the shard '{key}' is corrupt (shorter than its index)")
+            start = size - sharding.index_nbytes if sharding.index_at_end else 0
+            raw = self.container.read_range(key, start, sharding.index_nbytes)
+            index = sharding.decode_index(raw, per)
+            used = index[..., 0] != _EMPTY
+            if np.any(index[..., 0][used] + index[..., 1][used] > size):
+                raise OzxError(f"the shard '{key}' is corrupt (its index points past its end)")
+        with self._index_lock:
+            self._index_cache[shard] = index
+            while len(self._index_cache) > 4096:
+                self._index_cache.popitem(last=False)
+        return index
+
+    def read(self, region: Sequence[slice] | None = None, threads: int = 1) -> np.ndarray:
+        """Decode `region` (one slice per axis, step 1) into a new array, using `threads` workers."""
+        bounds = _bounds(region, self.shape)
+        out_shape = tuple(b - a for a, b in bounds)
+        if prod(out_shape) * self.dtype.itemsize > MAX_REGION_BYTES:
+            raise OzxError(f"a region of shape {out_shape} is too large to read at once")
+        out = np.empty(out_shape, dtype=self.dtype)
+        ranges = [range(a // c, -(-b // c)) if b > a else range(0) for (a, b), c in zip(bounds, self.chunks)]
+        tasks = list(product(*ranges))
+
+        def fill(coords: tuple[int, ...]) -> None:
+            chunk = self.read_chunk(coords)
+            src, dst = [], []
+            for (a, b), c, k in zip(bounds, self.chunks, coords):
+                lo, hi = max(a, k * c), min(b, (k + 1) * c)
+                src.append(slice(lo - k * c, hi - k * c))
+                dst.append(slice(lo - a, hi - a))
+            out[tuple(dst)] = chunk[tuple(src)]
+
+        if threads > 1 and len(tasks) > 1:
+            with ThreadPoolExecutor(threads) as pool:
+                list(pool.map(fill, tasks))
+        else:
+            for coords in tasks:
+                fill(coords)
+        return out
+
+
+def _shape(value: object, ndim: int | None = None, positive: bool = False) -> tuple[int, ...]:
+    if not isinstance(value, list) or len(value) > MAX_DIMS or not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+        raise OzxError("an array shape is not a list of integers")
+    if ndim is not None and len(value) != ndim:
+        raise OzxError("the chunk shape does not match the array's dimensions")
+    if any(v < (1 if positive else 0) for v in value) or any(v >= 2**62 for v in value):
+        raise OzxError("an array has an impossible shape")
+    return tuple(value)
+
+
+def _fill_value(value: object, dtype: np.dtype) -> object:
+    if value is None:
+        return dtype.type(0)
+    if isinstance(value, str):
+        specials = {"NaN": np.nan, "Infinity": np.inf, "-Infinity": -np.inf}
+        if value in specials and dtype.kind in "fc":
+            return dtype.type(specials[value])
+        if value.startswith("0x"):
+            raw = int(value, 16).to_bytes(dtype.itemsize, "big")
+            return np.frombuffer(raw, dtype=dtype.newbyteorder(">"))[0].astype(dtype)
+        raise OzxError(f"the fill value {value!r} is not understood")
+    if isinstance(value, list) and dtype.kind == "c" and len(value) == 2:
+        return dtype.type(complex(float(value[0]), float(value[1])))
+    try:
+        return dtype.type(value)
+    except (TypeError, ValueError, OverflowError):
+        raise OzxError(f"the fill value {value!r} does not fit the data type {dtype}") from None
+
+
+def _bounds(region: Sequence[slice] | None, shape: tuple[int, ...]) -> list[tuple[int, int]]:
+    if region is None:
+        region = [slice(None)] * len(shape)
+    if len(region) != len(shape):
+        raise OzxError("a read region needs one slice per axis")
+    out = []
+    for s, n in zip(region, shape):
+        start, stop, step = s.indices(n)
+        if step != 1:
+            raise OzxError("strided reads are not supported")
+        out.append((start, max(start, stop)))
+    return out

@@ -1,0 +1,82 @@
+"""What to draw now: the chosen level where cached, coarser cached tiles over the holes."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from .cache import TileCache
+from .geometry import LevelGeometry, Rect, View, tile_range, visible_tiles
+from .scheduler import TileKey
+
+
+def tiles_to_draw(
+    levels: Sequence[LevelGeometry],
+    view: View,
+    plane: tuple[int, ...],
+    cache: TileCache,
+    chosen_level: int,
+) -> list[tuple[TileKey, np.ndarray]]:
+    """Cached tiles that together show the view as sharply as possible, coarsest first.
+
+    Each visible tile of `chosen_level` is drawn if cached; otherwise its visible part is
+    filled from coarser levels, finest first, until some level covers it completely (tiles of
+    finer levels that cover it partly are kept too). Painting in list order puts finer tiles
+    over coarser ones. Each tile appears once.
+    """
+    drawn: dict[TileKey, np.ndarray] = {}
+    level = levels[chosen_level]
+    for ty, tx in visible_tiles(level, view, margin=0)[0]:
+        key = TileKey(chosen_level, plane, ty, tx)
+        array = cache.get(key)
+        if array is not None:
+            drawn[key] = array
+            continue
+        hole = _intersection(level.tile_world_box(ty, tx), view.rect)
+        _fill_from_coarser(levels, chosen_level, plane, hole, cache, drawn)
+    return sorted(drawn.items(), key=lambda item: (-item[0].level, item[0].ty, item[0].tx))
+
+
+def fully_sharp(
+    levels: Sequence[LevelGeometry],
+    view: View,
+    plane: tuple[int, ...],
+    cache: TileCache,
+    chosen_level: int,
+) -> bool:
+    """True when every visible tile of `chosen_level` is cached (also when none is visible)."""
+    visible = visible_tiles(levels[chosen_level], view, margin=0)[0]
+    return all(TileKey(chosen_level, plane, ty, tx) in cache for ty, tx in visible)
+
+
+def _fill_from_coarser(
+    levels: Sequence[LevelGeometry],
+    chosen_level: int,
+    plane: tuple[int, ...],
+    hole: Rect,
+    cache: TileCache,
+    drawn: dict[TileKey, np.ndarray],
+) -> None:
+    for index in range(chosen_level + 1, len(levels)):
+        found = tile_range(levels[index], hole)
+        if found is None:
+            continue
+        rows, cols = found
+        complete = True
+        for ty in rows:
+            for tx in cols:
+                key = TileKey(index, plane, ty, tx)
+                if key in drawn:
+                    continue
+                array = cache.get(key)
+                if array is None:
+                    complete = False
+                else:
+                    drawn[key] = array
+        if complete:
+            return
+
+
+def _intersection(a: Rect, b: Rect) -> Rect:
+    return (max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3]))

@@ -157,7 +157,10 @@ def test_burst_of_updates_starts_no_stale_work(make_scheduler):
         LevelGeometry((4096, 4096), (64, 64), (1.0, 1.0)),
         LevelGeometry((1024, 1024), (64, 64), (4.0, 4.0)),
     ]
-    views = [View(i * 60.0, i * 20.0, i * 60.0 + 256, i * 20.0 + 256, (256, 256)) for i in range(50)]
+    views = [
+        View(i * 60.0, i * 20.0, i * 60.0 + 256, i * 20.0 + 256, canvas_px=(256, 256))
+        for i in range(50)
+    ]
     wanted_by_generation: dict[int, set[TileKey]] = {}
     starts: list[tuple[TileKey, int, int]] = []  # key, generation bounds of its pop
     previous_end: dict[int, int] = {}
@@ -233,7 +236,8 @@ def test_on_ready_exception_is_reported_and_tile_stays_cached(make_scheduler):
         view = View(0, 0, 40, 40, canvas_px=(10, 10))  # level 2 only: one tile
         scheduler.update(PYRAMID, view, PLANE)
         assert scheduler.wait_idle(5)
-        assert [(key, type(exc)) for key, exc in recorder.errors] == [(K(2, 0, 0), ZeroDivisionError)]
+        reported = [(key, type(exc)) for key, exc in recorder.errors]
+        assert reported == [(K(2, 0, 0), ZeroDivisionError)]
         assert K(2, 0, 0) in cache
     finally:
         scheduler.shutdown()

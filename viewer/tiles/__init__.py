@@ -1,0 +1,32 @@
+"""The tile layer: level of detail, visible tiles, load scheduling, caching, coverage.
+
+Pure numpy and standard library: no Qt, no GL, no other viewer subpackage.
+"""
+
+from .cache import TileCache, default_cache_budget
+from .coverage import fully_sharp, tiles_to_draw
+from .geometry import (
+    LevelGeometry,
+    View,
+    choose_level,
+    tile_range,
+    tile_shape_for,
+    visible_tiles,
+)
+from .scheduler import TileKey, TileScheduler, wanted_tiles
+
+__all__ = [
+    "LevelGeometry",
+    "TileCache",
+    "TileKey",
+    "TileScheduler",
+    "View",
+    "choose_level",
+    "default_cache_budget",
+    "fully_sharp",
+    "tile_range",
+    "tile_shape_for",
+    "tiles_to_draw",
+    "visible_tiles",
+    "wanted_tiles",
+]

@@ -49,7 +49,9 @@ class LevelGeometry:
         if not (0 <= ty < rows and 0 <= tx < cols):
             raise IndexError(f"tile ({ty}, {tx}) outside grid {self.grid}")
         r0, c0 = ty * self.tile[0], tx * self.tile[1]
-        return (r0, min(r0 + self.tile[0], self.shape[0]), c0, min(c0 + self.tile[1], self.shape[1]))
+        r1 = min(r0 + self.tile[0], self.shape[0])
+        c1 = min(c0 + self.tile[1], self.shape[1])
+        return (r0, r1, c0, c1)
 
     def tile_world_box(self, ty: int, tx: int) -> Rect:
         """World rectangle (x0, y0, x1, y1) covered by tile (ty, tx), clipped to the image."""
@@ -175,7 +177,10 @@ def _index_range(start: float, stop: float, count: int) -> range:
 def visible_tiles(
     level: LevelGeometry, view: View, margin: int = 1
 ) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
-    """(visible tiles, prefetch ring `margin` tiles wide around them), row-major, clipped to the grid."""
+    """(visible tiles, prefetch ring `margin` tiles wide around them).
+
+    Both are row-major and clipped to the grid; both are empty when the view misses the image.
+    """
     if min(view.canvas_px) < 1:
         return [], []
     found = tile_range(level, view.rect)

@@ -57,7 +57,8 @@ def wanted_tiles(
             for ty, tx in tiles:
                 x0, y0, x1, y1 = level.tile_world_box(ty, tx)
                 distance = math.hypot((x0 + x1) / 2 - cx, (y0 + y1) / 2 - cy)
-                ranked.append(((-index, is_prefetch, distance, ty, tx), TileKey(index, plane, ty, tx)))
+                rank = (-index, is_prefetch, distance, ty, tx)
+                ranked.append((rank, TileKey(index, plane, ty, tx)))
     ranked.sort()
     return [key for _, key in ranked]
 

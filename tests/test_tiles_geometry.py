@@ -200,3 +200,26 @@ def test_visible_tiles_with_translation_and_anisotropic_scale():
 def test_coarse_single_tile_level_zoomed_out():
     top = LevelGeometry((3, 3), (256, 256), (27.0, 27.0))
     assert visible_tiles(top, view(-1e4, -1e4, 1e4, 1e4)) == ([(0, 0)], [])
+
+
+@given(
+    shape=st.tuples(st.integers(0, 300), st.integers(0, 300)),
+    tile=st.tuples(st.integers(1, 64), st.integers(1, 64)),
+    scale=st.tuples(st.sampled_from([0.25, 0.5, 1.0, 3.0]), st.sampled_from([0.5, 1.0, 2.0])),
+    origin=st.tuples(st.integers(-50, 50), st.integers(-50, 50)),
+    rect=st.tuples(*[st.integers(-100, 500)] * 4),
+)
+def test_visible_tiles_match_brute_force_intersection(shape, tile, scale, origin, rect):
+    level = LevelGeometry(shape, tile, scale, translation=(float(origin[0]), float(origin[1])))
+    x0, y0, x1, y1 = rect
+    visible, ring = visible_tiles(level, view(x0, y0, x1, y1), margin=1)
+    expected = []
+    for ty in range(level.grid[0]):
+        for tx in range(level.grid[1]):
+            bx0, by0, bx1, by1 = level.tile_world_box(ty, tx)
+            if bx0 < x1 and bx1 > x0 and by0 < y1 and by1 > y0:
+                expected.append((ty, tx))
+    assert visible == expected
+    assert not set(ring) & set(visible)
+    for ty, tx in ring:
+        assert any(abs(ty - vy) <= 1 and abs(tx - vx) <= 1 for vy, vx in visible)

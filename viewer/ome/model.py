@@ -158,8 +158,13 @@ class Document:
     format: Literal["ozx", "zip", "directory"]
     ome_version: str | None
     root: Node
-    findings: list[Finding]
+    ome_findings: list[Finding]
     container: Container
+
+    @property
+    def findings(self) -> list[Finding]:
+        """Container findings (RFC-9 conformance) followed by metadata findings."""
+        return list(self.container.findings) + self.ome_findings
 
     def images(self) -> list[Image]:
         """Every image in document order (label maps are not images)."""

@@ -1,0 +1,116 @@
+"""The `ozx-viewer` command: open the viewer, or `info` / `validate` a file in the terminal."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import Sequence
+
+from . import __version__
+from .errors import OzxError
+
+EXIT_OK, EXIT_WARNINGS, EXIT_ERROR = 0, 1, 2
+SUBCOMMANDS = ("info", "validate")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ozx-viewer",
+        description="View zipped OME-Zarr (.ozx) images. `ozx-viewer FILE` opens the viewer; "
+        "`ozx-viewer info FILE` and `ozx-viewer validate FILE` report in the terminal.",
+    )
+    parser.add_argument("--version", action="version", version=f"ozx-viewer {__version__}")
+    sub = parser.add_subparsers(dest="command")
+    info = sub.add_parser("info", help="describe the images of a file")
+    info.add_argument("file")
+    info.add_argument("--json", action="store_true", help="machine-readable output (see README)")
+    validate = sub.add_parser("validate", help="check RFC-9 conformance of a zipped OME-Zarr")
+    validate.add_argument("file")
+    validate.add_argument("--strict", action="store_true", help="exit 1 when there are warnings")
+    validate.add_argument("--json", action="store_true", help="machine-readable output")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the exit status (0 fine, 1 warnings with --strict, 2 errors)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or (args[0] not in SUBCOMMANDS and not args[0].startswith("-")):
+        return _run_gui(args)
+    parsed = _parser().parse_args(args)
+    if parsed.command is None:
+        return _run_gui([])
+    try:
+        if parsed.command == "info":
+            return _info(parsed.file, parsed.json)
+        return _validate(parsed.file, parsed.strict, parsed.json)
+    except OzxError as exc:
+        print(f"ozx-viewer: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+    except Exception as exc:  # a bug of ours: still one line, never a traceback
+        print(f"ozx-viewer: internal error while reading the file ({type(exc).__name__}: {exc})", file=sys.stderr)
+        return EXIT_ERROR
+
+
+def _info(path: str, as_json: bool) -> int:
+    from .ome import open_document
+    from .report import document_info, format_info
+
+    doc = open_document(path, background_index=False)
+    try:
+        info = document_info(doc, doc.findings)
+    finally:
+        doc.close()
+    print(json.dumps(info, indent=2) if as_json else format_info(info))
+    return EXIT_OK
+
+
+def _validate(path: str, strict: bool, as_json: bool) -> int:
+    from .container import open_container
+    from .container.conformance import deep_findings
+    from .container.zip_container import ZipContainer
+    from .findings import Finding
+    from .ome.document import build_document
+    from .report import conformance, format_findings
+
+    if os.path.isdir(path):
+        raise OzxError(f"'{path}' is a folder; validate checks zipped OME-Zarr files (RFC-9)")
+    container = open_container(path, background_index=False)
+    try:
+        if not isinstance(container, ZipContainer):
+            raise OzxError(f"'{path}' is not a ZIP archive")
+        findings = list(container.findings) + deep_findings(container)
+        try:
+            findings += build_document(container, path).ome_findings
+        except OzxError as exc:
+            findings.append(Finding("M1", "error", f"the content is not a readable OME-Zarr hierarchy: {exc}"))
+    finally:
+        container.close()
+    summary = conformance(findings)
+    if as_json:
+        print(json.dumps({"file": path, **summary, "findings": [f.as_dict() for f in findings]}, indent=2))
+    else:
+        print(format_findings(path, findings))
+    if summary["errors"]:
+        return EXIT_ERROR
+    if strict and summary["warnings"]:
+        return EXIT_WARNINGS
+    return EXIT_OK
+
+
+def _run_gui(paths: list[str]) -> int:
+    try:
+        from .app.main import run
+    except ImportError as exc:
+        print(f"ozx-viewer: the viewer window cannot start ({exc})", file=sys.stderr)
+        return EXIT_ERROR
+    return run(paths)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

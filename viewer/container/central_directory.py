@@ -311,7 +311,7 @@ def _hash_names(padded: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> 
         live = rem > 0
         if not live.any():
             break
-        w = words[starts + 8 * step] & _TAIL_MASKS[np.clip(rem, 0, 8)]
+        w = words[np.where(live, starts + 8 * step, 0)] & _TAIL_MASKS[np.clip(rem, 0, 8)]
         mixed = (h ^ w) * prime
         mixed ^= mixed >> shift
         h = np.where(live, mixed, h)

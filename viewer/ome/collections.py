@@ -42,12 +42,12 @@ class CollectionReader:
         self.findings = findings
         self.ids: dict[str, Image] = {}
         self.labels: list[_PendingLabel] = []
-        self.visited: set[str] = set()
+        self.active: set[str] = set()  # documents being resolved right now (cycle guard)
         self.count = 0
 
     def read_root(self, node: NodeMeta) -> Node:
         """The tree of the root node; labels are attached to their source images at the end."""
-        self.visited.add(join(node.path, "zarr.json"))
+        self.active.add(join(node.path, "zarr.json"))
         root = self.node(node.ome, node.path, 0, node.path.rsplit("/", 1)[-1] or "collection", None)
         self._attach_labels()
         return root
@@ -65,11 +65,15 @@ class CollectionReader:
             resolved = self._follow(obj, doc_dir, name)
             if not isinstance(resolved, tuple):
                 return resolved
-            target, target_dir, legacy = resolved
+            target, target_dir, legacy, key = resolved
             if legacy is not None:
                 return self._legacy_image(legacy, obj, name, parent)
             merged = {**target, "attributes": {**_dict(target.get("attributes")), **_dict(obj.get("attributes"))}}
-            return self.node({**merged, "path": None, "name": name}, target_dir, depth + 1, name, parent)
+            self.active.add(key)
+            try:
+                return self.node({**merged, "path": None, "name": name}, target_dir, depth + 1, name, parent)
+            finally:
+                self.active.discard(key)
         if kind == "collection":
             return self._collection(obj, doc_dir, depth, name)
         return self._multiscale(obj, doc_dir, name, parent)
@@ -83,8 +87,8 @@ class CollectionReader:
                 group.children.append(self.node(child, doc_dir, depth + 1, f"{name} {i}", group))
         return group
 
-    def _follow(self, obj: dict, doc_dir: str, name: str) -> tuple[dict, str, NodeMeta | None] | Node:
-        """Load the document a node's `path` points to: (node object, its folder, legacy image node)."""
+    def _follow(self, obj: dict, doc_dir: str, name: str) -> tuple[dict, str, NodeMeta | None, str] | Node:
+        """Load the document a node's `path` points to: (node object, its folder, legacy image node, key)."""
         path_obj = obj["path"]
         target = path_obj.get("path") if isinstance(path_obj, dict) else path_obj
         path_type = path_obj.get("type", "zarr") if isinstance(path_obj, dict) else "zarr"
@@ -98,9 +102,8 @@ class CollectionReader:
         if path_type not in ("zarr", "json"):
             return Opaque(name, resolved, f"unsupported path type {path_type}")
         key = join(resolved, "zarr.json") if path_type == "zarr" else resolved
-        if key in self.visited:
+        if key in self.active:
             return Unavailable(name, resolved, target, "the collection refers to itself (cycle)")
-        self.visited.add(key)
         try:
             if path_type == "json":
                 doc = read_json(self.container, resolved)
@@ -108,14 +111,14 @@ class CollectionReader:
                 folder = resolved.rsplit("/", 1)[0] if "/" in resolved else ""
                 if not isinstance(ome, dict):
                     raise OzxError(f"'{resolved}' holds no OME node")
-                return ome, folder, None
+                return ome, folder, None, key
             meta = read_node(self.container, resolved)
             if meta is None:
                 raise OzxError(f"nothing is stored at '{resolved}'")
             if is_rfc8(meta.ome):
-                return meta.ome, resolved, None
+                return meta.ome, resolved, None, key
             if "multiscales" in meta.ome:
-                return {}, resolved, meta
+                return {}, resolved, meta, key
             raise OzxError(f"'{resolved}' holds no OME node")
         except OzxError as exc:
             self.findings.append(Finding("rfc8-path", "warning", f"'{name}' cannot be shown: {exc}"))
@@ -127,6 +130,7 @@ class CollectionReader:
             attrs = _dict(obj.get("attributes"))
             if "labels" in attrs:
                 label = parse_label_map(self.container, meta, name, self.findings)
+                label.colors.update(label_colors(_dict(attrs["labels"]).get("labelAttributes"), "labelValue", "color"))
                 return self._pending_label(label, attrs["labels"], parent, name)
             image = parse_image(self.container, meta, self.findings, name)
         except OzxError as exc:

@@ -84,8 +84,10 @@ def parse_series(container: Container, node: NodeMeta, findings: list[Finding]) 
             paths.append(str(len(paths)))
     group = Group(name=node.path.rsplit("/", 1)[-1] or "series", path=node.path, kind="series")
     for i, path in enumerate(paths):
-        name = names[i] if i < len(names) and names[i] else f"Series {path}"
-        child: Node = _image_or_unavailable(container, join(node.path, path), name, findings)
+        xml_name = names[i] if i < len(names) and names[i] else None
+        child: Node = _image_or_unavailable(container, join(node.path, path), xml_name or f"Series {path}", findings)
+        if xml_name:  # the OME-XML names what the instrument called it; multiscales names are often generic
+            child.name = xml_name
         group.children.append(child)
     return group
 

@@ -19,7 +19,7 @@ from viewer.container import DirectoryContainer, ZipContainer, open_container
 from viewer.container.ozx_writer import ZipEntry, rfc9_comment, write_zip
 from viewer.ome.zarr_array import ZarrArray
 
-from .zipfixtures import CD_BUGS, group_json, ome_attrs, pack, tiny_entries, write_tiny, write_zarr_image
+from .zipfixtures import group_json, ome_attrs, pack, tiny_entries, write_tiny, write_zarr_image
 
 rng = np.random.default_rng(1234)
 LEVELS = [rng.integers(0, 65535, size=(37, 41), dtype=np.uint16)]
@@ -55,7 +55,6 @@ CODEC_CASES = {
 }
 
 
-@CD_BUGS
 @pytest.mark.parametrize("case", sorted(CODEC_CASES))
 def test_zarr_python_image_round_trip(tmp_path: Path, case: str) -> None:
     src = write_zarr_image(tmp_path / "img.ome.zarr", LEVELS, **CODEC_CASES[case])
@@ -70,7 +69,6 @@ def test_zarr_python_image_round_trip(tmp_path: Path, case: str) -> None:
         np.testing.assert_array_equal(level, expected)
 
 
-@CD_BUGS
 def test_missing_chunks_read_as_fill_value(tmp_path: Path) -> None:
     store = zarr.storage.LocalStore(tmp_path / "f.zarr")
     group = zarr.open_group(store, mode="w", zarr_format=3)
@@ -88,7 +86,6 @@ def test_missing_chunks_read_as_fill_value(tmp_path: Path) -> None:
         np.testing.assert_array_equal(za.read_chunk((2, 2)), np.full((4, 4), 7, dtype="i2"))
 
 
-@CD_BUGS
 def test_byte_ranges_inside_entries(tmp_path: Path) -> None:
     payload = bytes(range(256)) * 3
     entries = tiny_entries() + [ZipEntry("0/c/9/9", payload)]
@@ -104,7 +101,6 @@ def test_byte_ranges_inside_entries(tmp_path: Path) -> None:
     zc.close()
 
 
-@CD_BUGS
 def test_json_first_prefix_serves_metadata_before_the_index(tmp_path: Path, monkeypatch) -> None:
     src = write_zarr_image(tmp_path / "img", LEVELS, compressors=ZstdCodec())
     out = pack(src, tmp_path / "img.ozx")
@@ -150,7 +146,6 @@ def test_false_json_first_claim_is_detected(tmp_path: Path) -> None:
     zc.close()
 
 
-@CD_BUGS
 @pytest.mark.parametrize("name", ["image (2).OZX", "image.zip", "image", "image.ome.zarr.ZIP"])
 def test_recognised_by_content_not_name(tmp_path: Path, name: str) -> None:
     write_tiny(tmp_path / "a.ozx")
@@ -177,7 +172,6 @@ def test_single_top_level_folder_becomes_root(tmp_path: Path) -> None:
         np.testing.assert_array_equal(za.read(), np.arange(16, dtype=np.uint8).reshape(4, 4))
 
 
-@CD_BUGS
 def test_zarr_v2_zip_opens_with_findings(tmp_path: Path) -> None:
     src = tmp_path / "v2.zarr"
     store = zarr.storage.LocalStore(src)
@@ -212,7 +206,6 @@ def test_directory_ome_zarr(tmp_path: Path) -> None:
         assert dc.read_range("zarr.json", -2, 2) == (src / "zarr.json").read_bytes()[-2:]
 
 
-@CD_BUGS
 def test_zip64_many_entries(tmp_path: Path) -> None:
     entries = tiny_entries() + [ZipEntry(f"x/{i}", i.to_bytes(4, "little")) for i in range(70_000)]
     path = tmp_path / "big.ozx"
@@ -227,7 +220,6 @@ def test_zip64_many_entries(tmp_path: Path) -> None:
         assert zc.read("0/c/0/0") == bytes(range(16))
 
 
-@CD_BUGS
 @pytest.mark.parametrize("fix_offsets", [False, True])
 @pytest.mark.parametrize("json_first", [False, True])
 def test_prefixed_stub(tmp_path: Path, fix_offsets: bool, json_first: bool) -> None:
@@ -242,7 +234,6 @@ def test_prefixed_stub(tmp_path: Path, fix_offsets: bool, json_first: bool) -> N
         assert len(m8) == 1 and m8[0].severity == "error" and "4000" in m8[0].message
 
 
-@CD_BUGS
 @pytest.mark.parametrize("json_first", [False, True])
 def test_duplicate_names_last_record_wins(tmp_path: Path, json_first: bool) -> None:
     entries = tiny_entries() + [ZipEntry("0/c/0/0", b"B" * 16), ZipEntry("zarr.json", group_json(ome_attrs(["0", "1"])))]
@@ -259,7 +250,6 @@ def test_duplicate_names_last_record_wins(tmp_path: Path, json_first: bool) -> N
         assert len(s7) == 1 and s7[0].severity == "warning" and "2 names" in s7[0].message
 
 
-@CD_BUGS
 def test_concurrent_range_reads(tmp_path: Path) -> None:
     blobs = {f"0/c/{i}/0": random.Random(i).randbytes(5000 + 17 * i) for i in range(40)}
     entries = tiny_entries() + [ZipEntry(k, v) for k, v in blobs.items()] + [ZipEntry("d/big", b"q" * 3000, method=8)]
@@ -299,7 +289,6 @@ def test_concurrent_range_reads(tmp_path: Path) -> None:
     assert errors == []
 
 
-@CD_BUGS
 def test_file_is_never_modified(tmp_path: Path) -> None:
     folder = tmp_path / "ro"
     folder.mkdir()
@@ -318,7 +307,6 @@ def test_file_is_never_modified(tmp_path: Path) -> None:
     assert sorted(os.listdir(folder)) == listing
 
 
-@CD_BUGS
 def test_stored_deflated_mix_and_close(tmp_path: Path) -> None:
     entries = tiny_entries() + [ZipEntry("d/x", b"hello " * 1000, method=8)]
     zc = open_container(write_tiny(tmp_path / "m.zip", entries=entries, comment=None))
@@ -332,14 +320,6 @@ def test_stored_deflated_mix_and_close(tmp_path: Path) -> None:
         zc.read("zarr.json")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: CentralIndex (central_directory.py:150) hashes the raw CD name bytes, but metadata/prefix names "
-        "go through normalise_name and ZipContainer.entry (zip_container.py:168) looks up the normalised key, "
-        "so entries written with '\\' separators (or './', leading '/', cp437 names) are listed but read as missing"
-    ),
-)
 def test_backslash_names_are_normalised(tmp_path: Path) -> None:
     entries = [ZipEntry(e.name.replace("/", "\\"), e.data) for e in tiny_entries()]
     path = tmp_path / "win.zip"

@@ -75,7 +75,7 @@ def iter_records(buf: bytes, start_index: int = 0) -> Iterator[tuple[int, CdReco
     while pos + CD_FIXED <= len(buf):
         if buf[pos : pos + 4] != CD_SIG:
             raise OzxError("the ZIP central directory is corrupt (bad record signature)")
-        (flags, method, csize, usize, n, m, k, disk, lho) = struct.unpack_from("<6xHH8xIIHHHH6xI", buf, pos + 4)
+        (flags, method, csize, usize, n, m, k, disk, lho) = struct.unpack_from("<4xHH8xIIHHHH6xI", buf, pos + 4)
         end = pos + CD_FIXED + n + m + k
         if end > len(buf):
             return
@@ -149,6 +149,7 @@ class CentralIndex:
         padded[: len(cd)] = np.frombuffer(cd, dtype=np.uint8)
         name_starts = starts + CD_FIXED
         hashes = _hash_names(padded, name_starts, n)
+        _rehash_unnormalised(hashes, cd, padded, name_starts, n, self.flags)
         self._order = np.argsort(hashes, kind="stable").astype(np.uint32)
         self._hashes = hashes[self._order]
         ends = name_starts + n
@@ -202,15 +203,37 @@ def _json_first_order(metadata: dict[str, int], directory: np.ndarray) -> bool:
     return max(zarr_json) < int(np.argmax(other))
 
 
+def _names_containing(positions: np.ndarray, name_starts: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """Indices of the names that contain any of the byte `positions`."""
+    owner = np.searchsorted(name_starts, positions, side="right") - 1
+    inside = (owner >= 0) & (positions < name_starts[np.maximum(owner, 0)] + n[np.maximum(owner, 0)])
+    return np.unique(owner[inside])
+
+
+def _rehash_unnormalised(hashes: np.ndarray, cd: bytes, padded: np.ndarray, name_starts: np.ndarray,
+                         n: np.ndarray, flags: np.ndarray) -> None:
+    """Names that `normalise_name` changes ('\\', leading './' or '/', cp437) are hashed as normalised,
+    so lookups by Zarr key find them. Such names are rare; the scan is one pass over the names."""
+    if not len(n):
+        return
+    odd = ((padded >= 0x80) | (padded == ord("\\"))).view(np.uint8)
+    bounds = np.empty(2 * len(n), dtype=np.int64)
+    bounds[0::2], bounds[1::2] = name_starts, name_starts + n
+    has_odd = np.maximum.reduceat(odd, bounds)[0::2].astype(bool) & (n > 0)
+    first = padded[name_starts]
+    leading = (n > 0) & ((first == ord("/")) | (first == ord(".")))
+    for i in np.flatnonzero(has_odd | leading).tolist():
+        raw = cd[int(name_starts[i]) : int(name_starts[i]) + int(n[i])]
+        hashes[i] = name_hash(normalise_name(decode_name(raw, int(flags[i]))).encode("utf-8"))
+
+
 def _find_unsafe_names(padded: np.ndarray, cd: bytes, name_starts: np.ndarray, n: np.ndarray) -> list[str]:
-    """Names with '..' segments, drive letters or absolute paths (never mapped to anything)."""
+    """Names with '..' segments or absolute paths (never mapped to anything)."""
     first = padded[name_starts]
     suspicious = set(np.flatnonzero((n > 0) & ((first == ord("/")) | (first == ord("\\")))).tolist())
     dots = np.flatnonzero((padded[:-1] == ord(".")) & (padded[1:] == ord(".")))
     if len(dots):
-        owner = np.searchsorted(name_starts, dots, side="right") - 1
-        inside = (owner >= 0) & (dots + 1 < name_starts[owner] + n[owner])
-        suspicious.update(owner[inside].tolist())
+        suspicious.update(_names_containing(dots + 1, name_starts, n).tolist())
     out = []
     for i in sorted(suspicious):
         raw = cd[int(name_starts[i]) : int(name_starts[i]) + int(n[i])].decode("utf-8", "replace")

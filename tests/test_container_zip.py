@@ -320,12 +320,27 @@ def test_stored_deflated_mix_and_close(tmp_path: Path) -> None:
         zc.read("zarr.json")
 
 
-def test_backslash_names_are_normalised(tmp_path: Path) -> None:
-    entries = [ZipEntry(e.name.replace("/", "\\"), e.data) for e in tiny_entries()]
+@pytest.mark.parametrize("json_first", [False, True])
+@pytest.mark.parametrize(
+    "style",
+    [
+        "backslash",
+        pytest.param("dot-slash", marks=pytest.mark.xfail(strict=True, reason=(
+            "BUG: zip_container.py _local_name_matches reads only LOCAL_FIXED + len(normalised name) bytes of "
+            "the local header, so a local name longer than its normalised key ('./zarr.json') is cut and "
+            "compared as 'zarr.j' -> 'local header names another file'"))),
+    ],
+)
+def test_names_are_normalised(tmp_path: Path, style: str, json_first: bool) -> None:
+    if style == "backslash":
+        entries = [ZipEntry(e.name.replace("/", "\\"), e.data) for e in tiny_entries()]
+    else:
+        entries = [ZipEntry("./" + e.name, e.data) for e in tiny_entries()]
     path = tmp_path / "win.zip"
-    write_zip(path, entries, comment=rfc9_comment(json_first=False))
+    write_zip(path, entries, comment=rfc9_comment(json_first=json_first))
     with open_container(path) as zc:
-        assert sorted(zc.metadata_keys()) == ["0/zarr.json", "zarr.json"]
-        assert zc.read("0/zarr.json") is not None
-        assert zc.read("0/c/0/0") == bytes(range(16))
-
+        for _ in range(2):  # before and after the background index is ready
+            assert sorted(zc.metadata_keys()) == ["0/zarr.json", "zarr.json"]
+            assert json.loads(zc.read("0/zarr.json"))["shape"] == [4, 4]
+            assert zc.read("0/c/0/0") == bytes(range(16))
+            zc.wait_index()

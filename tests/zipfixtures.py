@@ -8,22 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pytest
 
 from viewer.container.ozx_writer import ZipEntry, pack_directory, rfc9_comment, write_zip
-
-#: Both bugs below break nearly every archive, so most zip tests fail until they are fixed.
-#: When they are fixed, replace this by `pytest.mark.usefixtures()` (a no-op) or remove it.
-CD_BUGS = pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: viewer/container/central_directory.py:78 iter_records unpacks CD records with "
-        "'<6xHH8xIIHHHH6xI' (2 bytes off: should be '<4xHH...'), so jsonFirst prefixes and the sequential "
-        "parser read garbage; and central_directory.py:314 _hash_names indexes words[starts + 8*step] "
-        "for names already finished, past the end of the CD (IndexError) whenever the last record's "
-        "name is 8+ bytes shorter than the longest name"
-    ),
-)
 
 EOCD_SIG = b"PK\x05\x06"
 CD_SIG = b"PK\x01\x02"

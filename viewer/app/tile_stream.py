@@ -1,0 +1,183 @@
+"""One layer's tile pipeline: schedule loads for the view, hand arrivals to the GUI thread,
+upload them to textures a few per frame and tell the visual what to draw."""
+
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+import numpy as np
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
+
+from ..render.canvas import ImageCanvas
+from ..render.textures import TextureStore
+from ..tiles import (
+    LevelGeometry,
+    TileCache,
+    TileKey,
+    TileScheduler,
+    View,
+    choose_level,
+    tiles_to_draw,
+)
+
+#: Per frame at most this many tiles or bytes go to the GPU, so a frame never stalls.
+UPLOADS_PER_FRAME = 4
+UPLOAD_BYTES_PER_FRAME = 8 << 20
+TEXTURE_BUDGET = 256 << 20
+_BUSY_POLL_MS = 50
+
+TilePlanes = Callable[[np.ndarray], Sequence[np.ndarray]]
+
+
+class TileStream(QObject):
+    """Streams the tiles of one layer (`visual`) for the canvas' current view and plane.
+
+    Tiles are loaded by `loader` on the scheduler's worker threads into `cache`; the GUI thread
+    only uploads cached arrays (`planes` splits one into its textures) and draws. Emits
+    `loading_changed(bool)` and `failed(str)` (a tile could not be read).
+    """
+
+    loading_changed = Signal(bool)
+    failed = Signal(str)
+    _arrived = Signal(object)
+    _load_error = Signal(object, object)
+
+    def __init__(
+        self,
+        canvas: ImageCanvas,
+        visual,
+        geometries: Sequence[LevelGeometry],
+        loader: Callable[[TileKey], np.ndarray],
+        planes: TilePlanes,
+        cache_budget: int,
+        workers: int = 2,
+        bias: float = 0.0,
+    ) -> None:
+        super().__init__()
+        self._canvas = canvas
+        self._visual = visual
+        self._geometries = list(geometries)
+        self._planes = planes
+        self._bias = bias
+        self.cache = TileCache(cache_budget)
+        self.textures = TextureStore(TEXTURE_BUDGET)
+        self._view: View | None = None
+        self._plane: tuple[int, ...] = ()
+        self._requested: tuple[View, tuple[int, ...]] | None = None
+        self._pump_queued = False
+        self._frame_uploads = 0
+        self._frame_bytes = 0
+        self._uploads_left = False
+        self._loading = False
+        self._closed = False
+        self._arrived.connect(self._on_arrived, Qt.ConnectionType.QueuedConnection)
+        self._load_error.connect(self._on_load_error, Qt.ConnectionType.QueuedConnection)
+        self._busy_timer = QTimer(self, interval=_BUSY_POLL_MS)
+        self._busy_timer.timeout.connect(self._update_loading)
+        canvas.events.draw.connect(self._on_frame)
+        self.scheduler = TileScheduler(
+            loader, self.cache, lambda key, _array: self._arrived.emit(key), workers,
+            lambda key, exc: self._load_error.emit(key, exc),
+        )
+
+    @property
+    def geometries(self) -> list[LevelGeometry]:
+        return self._geometries
+
+    @property
+    def loading(self) -> bool:
+        """True while tiles of the current view are loading or waiting to be uploaded."""
+        return self._loading
+
+    def set_view(self, view: View) -> None:
+        self._view = view
+        self._queue_pump()
+
+    def set_plane(self, plane: tuple[int, ...]) -> None:
+        self._plane = tuple(plane)
+        self._queue_pump()
+
+    def chosen_level(self) -> int | None:
+        if self._view is None:
+            return None
+        return choose_level(self._geometries, self._view, self._bias)
+
+    def value_at(self, x: float, y: float) -> tuple[int, np.ndarray] | None:
+        """(level, tile values at world (x, y)) from the finest cached tile there, or None."""
+        for index, geometry in enumerate(self._geometries):
+            (sy, sx), (oy, ox) = geometry.scale, geometry.translation
+            row, col = int(np.floor((y - oy) / sy)), int(np.floor((x - ox) / sx))
+            if not (0 <= row < geometry.shape[0] and 0 <= col < geometry.shape[1]):
+                return None
+            ty, tx = row // geometry.tile[0], col // geometry.tile[1]
+            tile = self.cache.get(TileKey(index, self._plane, ty, tx))
+            if tile is not None:
+                return index, tile[..., row - ty * geometry.tile[0], col - tx * geometry.tile[1]]
+        return None
+
+    def close(self) -> None:
+        """Stop loading (without waiting for loads in progress) and free the textures."""
+        self._closed = True
+        self._busy_timer.stop()
+        self._canvas.events.draw.disconnect(self._on_frame)
+        self.scheduler.shutdown(wait=False)
+        self._visual.set_tiles([])
+        self.textures.clear()
+        self.cache.clear()
+
+    # ---- the GUI-thread pump -----------------------------------------------------------------
+    def _queue_pump(self) -> None:
+        if not self._pump_queued and not self._closed:
+            self._pump_queued = True
+            QTimer.singleShot(0, self._pump)
+
+    def _on_arrived(self, key: TileKey) -> None:
+        if key.plane == self._plane:
+            self._queue_pump()
+
+    def _on_load_error(self, key: TileKey, exc: Exception) -> None:
+        if not self._closed:
+            self.failed.emit(f"a tile of level {key.level} cannot be read: {exc}")
+            self._update_loading()
+
+    def _on_frame(self, event=None) -> None:
+        self._frame_uploads = self._frame_bytes = 0
+        if self._uploads_left:
+            self._queue_pump()
+
+    def _pump(self) -> None:
+        """Request what the view needs, upload a batch of arrived tiles, set the draw list."""
+        self._pump_queued = False
+        view = self._view
+        if self._closed or view is None:
+            return
+        if self._requested != (view, self._plane):
+            self._requested = (view, self._plane)
+            self.scheduler.update(self._geometries, view, self._plane, self._bias)
+        chosen = choose_level(self._geometries, view, self._bias)
+        wanted = tiles_to_draw(self._geometries, view, self._plane, self.cache, chosen)
+        self._uploads_left = False
+        for key, array in wanted:  # coarsest first, so holes close early
+            if key in self.textures:
+                continue
+            if self._frame_uploads >= UPLOADS_PER_FRAME or self._frame_bytes >= UPLOAD_BYTES_PER_FRAME:
+                self._uploads_left = True
+                break
+            self.textures.upload(key, self._planes(array), self._geometries[key.level].tile_world_box(key.ty, key.tx))
+            self._frame_uploads += 1
+            self._frame_bytes += array.nbytes
+        drawn = tiles_to_draw(self._geometries, view, self._plane, self.textures, chosen)  # type: ignore[arg-type]
+        self._visual.set_tiles([item for _, item in drawn])
+        self.textures.trim(keep=[key for key, _ in wanted] + [key for key, _ in drawn])
+        self._canvas.update()
+        self._update_loading()
+
+    def _update_loading(self) -> None:
+        loading = not self._closed and (self._uploads_left or not self.scheduler.idle())
+        if loading:
+            self._busy_timer.start()
+        else:
+            self._busy_timer.stop()
+        if loading != self._loading:
+            self._loading = loading
+            self.loading_changed.emit(loading)

@@ -1,0 +1,252 @@
+"""The main window: canvas, plane sliders, channel and label panels, status bar, opening files."""
+
+from __future__ import annotations
+
+import math
+import os
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QGridLayout,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QScrollArea,
+    QSlider,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..render.canvas import ImageCanvas
+from ..render.units import abbreviate
+from .image_session import LABEL_OPACITY, ImageSession
+from .opening import DocumentOpener, OpenedImage
+from .panels import ChannelPanel, LabelPanel
+
+APP_NAME = "OZX Viewer"
+DEFAULT_SIZE = (1600, 1000)
+ZOOM_STEP = 1.25
+FILE_FILTER = "OME-Zarr (*.ozx *.zip *.zarr zarr.json .zattrs);;All files (*)"
+
+
+class MainWindow(QMainWindow):
+    """Shows one image at a time; opening happens in the background and errors show as a dialog."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setWindowTitle(APP_NAME)
+        self.resize(*DEFAULT_SIZE)
+        self.setAcceptDrops(True)
+        self.session: ImageSession | None = None
+        self.channel_panel: ChannelPanel | None = None
+        self.label_panel: LabelPanel | None = None
+        self.error_box: QMessageBox | None = None
+        self.plane_sliders: list[QSlider] = []
+
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        self.canvas = ImageCanvas(app="pyside6", parent=central)
+        layout.addWidget(self.canvas.native, 1)
+        self._slider_box = QWidget()
+        self._slider_grid = QGridLayout(self._slider_box)
+        layout.addWidget(self._slider_box)
+        self.setCentralWidget(central)
+
+        self._dock = QDockWidget("Channels", self)
+        self._dock.setObjectName("channels")
+        self._dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable)
+        self._dock_scroll = QScrollArea()
+        self._dock_scroll.setWidgetResizable(True)
+        self._dock.setWidget(self._dock_scroll)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self._dock)
+
+        self.cursor_label = QLabel()
+        self.statusBar().addPermanentWidget(self.cursor_label, 1)
+
+        self.opener = DocumentOpener()
+        self.opener.opened.connect(self._show_image)
+        self.opener.failed.connect(self._show_error)
+        self.canvas.events.view_changed.connect(self._on_view_changed)
+        self.canvas.events.mouse_move.connect(self._on_mouse_move)
+        self.canvas.events.mouse_double_click.connect(lambda _event: self.fit())
+        self._build_menu()
+        self._build_shortcuts()
+
+    # ---- opening -----------------------------------------------------------------------------
+    def open_path(self, path: str) -> None:
+        """Start opening `path` in the background; the current image stays until it is ready."""
+        self.statusBar().showMessage(f"Opening {os.path.basename(path)}…")
+        self.opener.open(path)
+
+    def open_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open OME-Zarr", "", FILE_FILTER)
+        if path:
+            self.open_path(path)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if any(url.isLocalFile() for url in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        files = [url.toLocalFile() for url in event.mimeData().urls() if url.isLocalFile()]
+        if files:
+            event.acceptProposedAction()
+            self.open_path(files[0])
+
+    def _show_error(self, path: str, message: str) -> None:
+        self.statusBar().clearMessage()
+        box = QMessageBox(QMessageBox.Icon.Critical, APP_NAME, f"“{os.path.basename(path)}” cannot be opened.",
+                          QMessageBox.StandardButton.Ok, self)
+        box.setInformativeText(message[:1].upper() + message[1:] + ("" if message.endswith(".") else "."))
+        box.setWindowModality(Qt.WindowModality.WindowModal)
+        box.open()
+        self.error_box = box
+
+    def _show_image(self, opened: OpenedImage) -> None:
+        self._close_session()
+        self.statusBar().clearMessage()
+        image = opened.image
+        self.setWindowTitle(f"{image.name} — {APP_NAME}")
+        self.canvas.unit = image.axes[opened.layout.col].unit
+        session = ImageSession(self.canvas, opened)
+        session.loading_changed.connect(self.canvas.set_loading)
+        session.failed.connect(lambda message: self.statusBar().showMessage(message, 5000))
+        self.session = session
+        self._build_panels(opened, session)
+        self._build_sliders(opened)
+        session.set_styles(self.channel_panel.styles())
+        self.fit()
+        session.set_view(self.canvas.world_view())
+
+    def _close_session(self) -> None:
+        if self.session is not None:
+            self.session.close()
+            self.session = None
+
+    def closeEvent(self, event) -> None:
+        self._close_session()
+        super().closeEvent(event)
+
+    # ---- panels and sliders ------------------------------------------------------------------
+    def _build_panels(self, opened: OpenedImage, session: ImageSession) -> None:
+        image = opened.image
+        box = QWidget()
+        column = QVBoxLayout(box)
+        column.setContentsMargins(0, 0, 0, 0)
+        self.channel_panel = ChannelPanel(image.channels[: session.slots], image.levels[0].dtype)
+        self.channel_panel.changed.connect(lambda: session.set_styles(self.channel_panel.styles()))
+        column.addWidget(self.channel_panel)
+        self.label_panel = None
+        if image.labels:
+            self.label_panel = LabelPanel([m.name for m in image.labels], session.labels_shown_at_open, LABEL_OPACITY)
+            self.label_panel.visibility_changed.connect(session.set_label_visible)
+            self.label_panel.opacity_changed.connect(session.set_label_opacity)
+            column.addWidget(self.label_panel)
+        column.addStretch(1)
+        self._dock_scroll.setWidget(box)
+        self._dock.setMinimumWidth(box.sizeHint().width() + 24)
+
+    def _build_sliders(self, opened: OpenedImage) -> None:
+        while self._slider_grid.count():
+            self._slider_grid.takeAt(0).widget().deleteLater()
+        self.plane_sliders = []
+        image = opened.image
+        for row, (axis, start) in enumerate(zip(opened.layout.sliders, opened.start_plane)):
+            size = image.levels[0].shape[axis]
+            slider = QSlider(Qt.Orientation.Horizontal)
+            slider.setRange(0, size - 1)
+            slider.setValue(start)
+            slider.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # arrow keys belong to the window shortcuts
+            value = QLabel()
+            slider.valueChanged.connect(lambda v, value=value, size=size: value.setText(f"{v} / {size - 1}"))
+            slider.valueChanged.connect(self._on_plane_changed)
+            value.setText(f"{start} / {size - 1}")
+            self._slider_grid.addWidget(QLabel(image.axes[axis].name), row, 0)
+            self._slider_grid.addWidget(slider, row, 1)
+            self._slider_grid.addWidget(value, row, 2)
+            self.plane_sliders.append(slider)
+        self._slider_box.setVisible(bool(self.plane_sliders))
+
+    def _on_plane_changed(self) -> None:
+        if self.session is not None:
+            self.session.set_plane(tuple(s.value() for s in self.plane_sliders))
+
+    def step_axis(self, kind: str, delta: int) -> None:
+        """Move the first slider of axis type `kind` ("space" = z, "time" = t) by `delta`."""
+        if self.session is None:
+            return
+        opened = self.session.opened
+        for slider, axis in zip(self.plane_sliders, opened.layout.sliders):
+            if opened.image.axes[axis].type == kind:
+                slider.setValue(slider.value() + delta)
+                return
+
+    # ---- view --------------------------------------------------------------------------------
+    def fit(self) -> None:
+        if self.session is not None:
+            self.canvas.fit(self.session.world_bounds)
+
+    def zoom(self, factor: float) -> None:
+        self.canvas.zoom(factor)
+
+    def _on_view_changed(self, _event=None) -> None:
+        if self.session is not None:
+            self.session.set_view(self.canvas.world_view())
+
+    def _on_mouse_move(self, event) -> None:
+        if self.session is not None:
+            self.cursor_label.setText(self.describe_point(*self.canvas.to_world(event.pos)))
+
+    def describe_point(self, x: float, y: float) -> str:
+        """Status text for world point (x, y): pixel, physical position and channel values."""
+        assert self.session is not None
+        opened = self.session.opened
+        image, layout = opened.image, opened.layout
+        geometry = self.session.stream.geometries[0]
+        (sy, sx), (oy, ox) = geometry.scale, geometry.translation
+        col, row = math.floor((x - ox) / sx), math.floor((y - oy) / sy)
+        if not (0 <= row < geometry.shape[0] and 0 <= col < geometry.shape[1]):
+            return ""
+        xu, yu = abbreviate(image.axes[layout.col].unit), abbreviate(image.axes[layout.row].unit)
+        text = f"x {col}, y {row} px   ({x:.4g} {xu}, {y:.4g} {yu})"
+        found = self.session.value_at(x, y)
+        if found is not None:
+            level, values = found
+            names = [c.label for c in image.channels]
+            parts = [f"{name} {_format_value(v)}" for name, v in zip(names, values.tolist())]
+            text += "   " + " · ".join(parts) + f"   (level {level})"
+        return text
+
+    # ---- menus and keys ----------------------------------------------------------------------
+    def _build_menu(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        open_action = QAction("&Open…", self, shortcut=QKeySequence.StandardKey.Open, triggered=self.open_dialog)
+        quit_action = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit, triggered=self.close)
+        file_menu.addActions([open_action, quit_action])
+        view_menu = self.menuBar().addMenu("&View")
+        view_menu.addAction(QAction("&Fit to window", self, shortcut="F", triggered=self.fit))
+        view_menu.addAction(QAction("Zoom &in", self, shortcut="+", triggered=lambda: self.zoom(ZOOM_STEP)))
+        view_menu.addAction(QAction("Zoom &out", self, shortcut="-", triggered=lambda: self.zoom(1 / ZOOM_STEP)))
+
+    def _build_shortcuts(self) -> None:
+        keys = {
+            "0": self.fit,
+            "=": lambda: self.zoom(ZOOM_STEP),
+            "Up": lambda: self.step_axis("space", 1),
+            "Down": lambda: self.step_axis("space", -1),
+            "Right": lambda: self.step_axis("time", 1),
+            "Left": lambda: self.step_axis("time", -1),
+        }
+        for key, slot in keys.items():
+            QShortcut(QKeySequence(key), self, slot)
+
+
+def _format_value(value: float | int | bool) -> str:
+    if isinstance(value, float):
+        return "NaN" if math.isnan(value) else f"{value:.5g}"
+    return str(int(value))

@@ -1,0 +1,119 @@
+"""The image canvas: a vispy SceneCanvas with a y-down pan/zoom camera, tile layers and overlays."""
+
+from __future__ import annotations
+
+from vispy import scene
+from vispy.util.event import Event
+
+from ..tiles import View
+from .tile_visual import CompositeTiles, LabelTiles
+from .units import format_length, nice_length
+
+Rect = tuple[float, float, float, float]
+
+SCALE_BAR_TARGET_PX = 120
+_MARGIN_PX = 16
+
+
+class ImageCanvas(scene.SceneCanvas):
+    """Shows tile layers in world (physical) coordinates, x right and y down, square world units.
+
+    World units are physical, so anisotropic pixels keep their true aspect. Emits
+    `events.view_changed` (no payload; ask `world_view()`) after every pan, zoom or resize.
+    """
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(keys=None, bgcolor="black", **kwargs)
+        self.unfreeze()
+        self.events.add(view_changed=Event)
+        self.view = self.central_widget.add_view()
+        self.view.camera = scene.PanZoomCamera(aspect=1.0, flip=(False, True, False))
+        self.view.scene.transform.changed.connect(self._on_view_changed)
+        self.events.resize.connect(self._on_view_changed)
+        self.unit: str | None = None
+        self._bar = scene.visuals.Line(color="white", width=3, parent=self.view, method="gl")
+        self._bar_text = scene.visuals.Text("", color="white", font_size=9, anchor_x="center",
+                                            anchor_y="top", parent=self.view)
+        self._loading = scene.visuals.Text("loading…", color=(1, 1, 0.5, 0.9), font_size=9,
+                                           anchor_x="right", anchor_y="bottom", parent=self.view)
+        self._loading.visible = False
+        self.freeze()
+
+    # ---- layers ------------------------------------------------------------------------------
+    def add_composite(self, slots: int) -> CompositeTiles:
+        """A channel composite layer drawn under every label layer."""
+        layer = CompositeTiles(slots, parent=self.view.scene)
+        layer.order = 0
+        return layer
+
+    def add_labels(self, opacity: float = 0.5) -> LabelTiles:
+        layer = LabelTiles(opacity, parent=self.view.scene)
+        layer.order = 1
+        return layer
+
+    def remove_layer(self, layer: scene.Node) -> None:
+        layer.parent = None
+
+    # ---- camera ------------------------------------------------------------------------------
+    def world_view(self) -> View:
+        """The visible world rectangle and the canvas size in device pixels."""
+        rect = self.view.camera.rect
+        width, height = self.view.size
+        ratio = self.pixel_scale
+        return View(min(rect.left, rect.right), min(rect.bottom, rect.top),
+                    max(rect.left, rect.right), max(rect.bottom, rect.top),
+                    (max(int(round(width * ratio)), 0), max(int(round(height * ratio)), 0)))
+
+    def fit(self, bounds: Rect) -> None:
+        """Show the whole world rectangle, centred, with a small margin."""
+        x0, y0, x1, y1 = bounds
+        self.view.camera.set_range(x=(x0, x1), y=(y0, y1), margin=0.02)
+
+    def zoom(self, factor: float, centre: tuple[float, float] | None = None) -> None:
+        """Zoom in (factor > 1) or out around world point `centre` (default: the view centre)."""
+        self.view.camera.zoom(1.0 / factor, center=centre)
+
+    def show_rect(self, rect: Rect) -> None:
+        """Show exactly the world rectangle (x0, y0, x1, y1), keeping square world units."""
+        x0, y0, x1, y1 = rect
+        self.view.camera.set_range(x=(x0, x1), y=(y0, y1), margin=0)
+
+    def to_world(self, pos: tuple[float, float]) -> tuple[float, float]:
+        """World (x, y) under canvas position `pos` (logical pixels)."""
+        x, y = self.view.scene.transform.imap((pos[0], pos[1]))[:2]
+        return float(x), float(y)
+
+    # ---- overlays ----------------------------------------------------------------------------
+    def set_loading(self, loading: bool) -> None:
+        if self._loading.visible != loading:
+            self._loading.visible = loading
+            self.update()
+
+    @property
+    def loading_shown(self) -> bool:
+        return bool(self._loading.visible)
+
+    def show_overlays(self, shown: bool) -> None:
+        """Show or hide the scale bar and the loading indicator (tests compare bare pixels)."""
+        for visual in (self._bar, self._bar_text):
+            visual.visible = shown
+        self._loading.parent = self.view if shown else None
+        self.update()
+
+    def _on_view_changed(self, event=None) -> None:
+        self._place_overlays()
+        self.events.view_changed()
+
+    def _place_overlays(self) -> None:
+        width, height = self.view.size
+        self._loading.pos = (width - _MARGIN_PX / 2, _MARGIN_PX / 2)
+        rect = self.view.camera.rect
+        if width <= 0 or rect.width == 0:
+            return
+        world_per_px = abs(rect.width) / width
+        length = nice_length(SCALE_BAR_TARGET_PX * world_per_px)
+        bar_px = length / world_per_px
+        y = height - _MARGIN_PX
+        self._bar.set_data(pos=[[_MARGIN_PX, y], [_MARGIN_PX + bar_px, y]])
+        self._bar_text.text = format_length(length, self.unit)
+        self._bar_text.pos = (_MARGIN_PX + bar_px / 2, y - 4)

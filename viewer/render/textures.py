@@ -1,0 +1,113 @@
+"""GPU textures of tiles: formats per data type and a byte-budgeted store of uploaded tiles."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Hashable, Iterable, Sequence
+
+import numpy as np
+from vispy import gloo
+
+Rect = tuple[float, float, float, float]
+
+# Texture data type → (GL internal format, the raw value that samples as 1.0).
+_FORMATS: dict[np.dtype, tuple[str, float]] = {
+    np.dtype(np.uint8): ("r8", 255.0),
+    np.dtype(np.uint16): ("r16", 65535.0),
+    np.dtype(np.float32): ("r32f", 1.0),
+}
+
+
+def texture_dtype(dtype: np.dtype) -> np.dtype:
+    """The type a channel is uploaded as: uint8 and uint16 as they are (bool as uint8), else float32.
+
+    float32 is exact for the 8- and 16-bit integer types and rounds 32-bit integers and float64
+    to 24 significant bits.
+    """
+    dtype = np.dtype(dtype)
+    if dtype in _FORMATS:
+        return dtype
+    if dtype.kind == "b":
+        return np.dtype(np.uint8)
+    return np.dtype(np.float32)
+
+
+def texture_scale(dtype: np.dtype) -> float:
+    """Raw value that a texture of `texture_dtype(dtype)` samples as 1.0 in the shader."""
+    return _FORMATS[texture_dtype(dtype)][1]
+
+
+@dataclass
+class TileTextures:
+    """The uploaded textures of one tile and the world rectangle (x0, y0, x1, y1) they cover."""
+
+    textures: list[gloo.Texture2D]
+    box: Rect
+    nbytes: int
+
+
+def make_texture(plane: np.ndarray) -> gloo.Texture2D:
+    """A nearest-neighbour texture from a C-contiguous (rows, cols) channel or (rows, cols, 4) RGBA8."""
+    if plane.ndim == 3:
+        return gloo.Texture2D(plane, internalformat="rgba8", interpolation="nearest", wrapping="clamp_to_edge")
+    internal, _ = _FORMATS[plane.dtype]
+    return gloo.Texture2D(plane, format="luminance", internalformat=internal,
+                          interpolation="nearest", wrapping="clamp_to_edge")
+
+
+class TextureStore:
+    """Uploaded tiles by key, least recently used dropped first beyond `budget` bytes.
+
+    `get` and `__contains__` mirror `viewer.tiles.TileCache`, so the tile layer's coverage
+    functions can ask what is on the GPU.
+    """
+
+    def __init__(self, budget: int) -> None:
+        self._budget = budget
+        self._items: OrderedDict[Hashable, TileTextures] = OrderedDict()
+        self._nbytes = 0
+
+    @property
+    def nbytes(self) -> int:
+        return self._nbytes
+
+    def __contains__(self, key: Hashable) -> bool:
+        return key in self._items
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def get(self, key: Hashable) -> TileTextures | None:
+        item = self._items.get(key)
+        if item is not None:
+            self._items.move_to_end(key)
+        return item
+
+    def upload(self, key: Hashable, planes: Sequence[np.ndarray], box: Rect) -> TileTextures:
+        """Create the textures of one tile (each plane one texture) and store them."""
+        self.discard(key)
+        item = TileTextures([make_texture(p) for p in planes], box, sum(p.nbytes for p in planes))
+        self._items[key] = item
+        self._nbytes += item.nbytes
+        return item
+
+    def trim(self, keep: Iterable[Hashable]) -> None:
+        """Drop least recently used tiles until within budget, never those in `keep`."""
+        protected = set(keep)
+        for key in list(self._items):
+            if self._nbytes <= self._budget:
+                return
+            if key not in protected:
+                self.discard(key)
+
+    def discard(self, key: Hashable) -> None:
+        item = self._items.pop(key, None)
+        if item is not None:
+            self._nbytes -= item.nbytes
+            for texture in item.textures:
+                texture.delete()
+
+    def clear(self) -> None:
+        for key in list(self._items):
+            self.discard(key)

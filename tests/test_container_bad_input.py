@@ -296,7 +296,7 @@ def test_record_count_disagrees(tmp_path: Path, delta: int, zip64: bool) -> None
 @pytest.mark.xfail(
     strict=True,
     reason=(
-        "BUG: central_directory.py:241 _parse_vectorised returns empty fields when the end record says 0 "
+        "BUG: central_directory.py _parse_vectorised (`if count == 0:`, line 254) returns empty fields when the end record says 0 "
         "entries without checking that the CD is empty, so a CD of 3 records opens as an empty archive"
     ),
 )
@@ -319,7 +319,7 @@ def test_entry_counts_on_disk_and_total_differ(tmp_path: Path) -> None:
     reason=(
         "BUG: a ZIP64 end record whose CD offset is near 2**64 gives a shift below -2**63; "
         "central_directory.py:146 `fields['lho'] + np.int64(shift)` raises OverflowError, which "
-        "ZipContainer._build_index (zip_container.py:108) does not catch, so open raises OverflowError "
+        "ZipContainer._build_index (zip_container.py:111, catches only OzxError/MemoryError/ValueError) does not catch, so open raises OverflowError "
         "(foreground) or wait_index fails its `assert self._index is not None` (background)"
     ),
 )

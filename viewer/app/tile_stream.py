@@ -17,6 +17,7 @@ from ..tiles import (
     TileScheduler,
     View,
     choose_level,
+    fully_sharp,
     tiles_to_draw,
 )
 
@@ -88,6 +89,18 @@ class TileStream(QObject):
     def loading(self) -> bool:
         """True while tiles of the current view are loading or waiting to be uploaded."""
         return self._loading
+
+    def sharp(self) -> bool:
+        """True when every visible tile of the chosen level is uploaded and drawn."""
+        view = self._view
+        if view is None or self._pump_queued or self._requested != (view, self._plane):
+            return False
+        chosen = choose_level(self._geometries, view, self._bias)
+        return fully_sharp(self._geometries, view, self._plane, self.textures, chosen)  # type: ignore[arg-type]
+
+    def idle(self) -> bool:
+        """True when nothing is loading, waiting for upload or about to be pumped."""
+        return not self._pump_queued and not self._uploads_left and self.scheduler.idle()
 
     def set_view(self, view: View) -> None:
         self._view = view

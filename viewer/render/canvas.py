@@ -26,7 +26,7 @@ class ImageCanvas(scene.SceneCanvas):
         super().__init__(keys=None, bgcolor="black", **kwargs)
         self.unfreeze()
         self.events.add(view_changed=Event)
-        self.view = self.central_widget.add_view()
+        self.view = self.central_widget.add_view(border_width=0)
         self.view.camera = scene.PanZoomCamera(aspect=1.0, flip=(False, True, False))
         self.view.scene.transform.changed.connect(self._on_view_changed)
         self.events.resize.connect(self._on_view_changed)
@@ -74,13 +74,14 @@ class ImageCanvas(scene.SceneCanvas):
         self.view.camera.zoom(1.0 / factor, center=centre)
 
     def show_rect(self, rect: Rect) -> None:
-        """Show exactly the world rectangle (x0, y0, x1, y1), keeping square world units."""
+        """Show the world rectangle (x0, y0, x1, y1); it is widened about its centre if its
+        aspect differs from the canvas', keeping square world units."""
         x0, y0, x1, y1 = rect
-        self.view.camera.set_range(x=(x0, x1), y=(y0, y1), margin=0)
+        self.view.camera.rect = (x0, y0, x1 - x0, y1 - y0)
 
     def to_world(self, pos: tuple[float, float]) -> tuple[float, float]:
         """World (x, y) under canvas position `pos` (logical pixels)."""
-        x, y = self.view.scene.transform.imap((pos[0], pos[1]))[:2]
+        x, y = self.scene.node_transform(self.view.scene).map((pos[0], pos[1]))[:2]
         return float(x), float(y)
 
     # ---- overlays ----------------------------------------------------------------------------

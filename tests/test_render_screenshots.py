@@ -1,0 +1,248 @@
+"""Screenshots of the real canvas compared with pixels computed from the arrays (Xvfb + Mesa)."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.omezarr_fixtures import omero_channels, pyramid, write_image
+from viewer.render.canvas import ImageCanvas
+from viewer.render.textures import TextureStore, texture_dtype, texture_scale
+from viewer.render.tile_visual import ChannelStyle
+from viewer.tiles import LevelGeometry, TileKey, fully_sharp, visible_tiles
+
+pytestmark = pytest.mark.gui
+TIMEOUT_MS = 15000
+
+
+# ---- helpers ---------------------------------------------------------------------------------
+def position_pattern(rows: int, cols: int) -> np.ndarray:
+    """3 × rows × cols uint8 whose RGB encodes (row, col); never 0, so it differs from background."""
+    r, c = np.mgrid[0:rows, 0:cols]
+    return np.stack([1 + r % 200, 1 + c % 200, 1 + 16 * (r // 200) + c // 200]).astype(np.uint8)
+
+
+def screenshot(canvas: ImageCanvas) -> np.ndarray:
+    """The canvas framebuffer as (rows, cols, 3) uint8, without the scale bar and loading text."""
+    canvas.show_overlays(False)
+    return canvas.render()[..., :3]
+
+
+def expected_pixels(canvas: ImageCanvas, geometry: LevelGeometry, colors: np.ndarray,
+                    shape: tuple[int, int], background=(0, 0, 0)) -> tuple[np.ndarray, np.ndarray]:
+    """(what each canvas pixel should show, where that is certain).
+
+    A pixel shows the level pixel under its centre (nearest-neighbour); centres within 1/1000
+    of a level pixel from an edge may go either way with float32 GPU maths, so they are uncertain.
+    """
+    rows, cols = shape
+    ys, xs = np.mgrid[0:rows, 0:cols] + 0.5
+    world = canvas.scene.node_transform(canvas.view.scene).map(np.c_[xs.ravel(), ys.ravel()])
+    x, y = world[:, 0] / world[:, 3], world[:, 1] / world[:, 3]
+    (sy, sx), (oy, ox) = geometry.scale, geometry.translation
+    fx, fy = (x - ox) / sx, (y - oy) / sy
+    col, row = np.floor(fx).astype(np.int64), np.floor(fy).astype(np.int64)
+    certain = (np.abs(fx - np.round(fx)) > 1e-3) & (np.abs(fy - np.round(fy)) > 1e-3)
+    inside = (row >= 0) & (row < geometry.shape[0]) & (col >= 0) & (col < geometry.shape[1])
+    out = np.empty((rows * cols, 3), dtype=np.uint8)
+    out[:] = background
+    out[inside] = colors[row[inside], col[inside]]
+    return out.reshape(rows, cols, 3), certain.reshape(rows, cols)
+
+
+def assert_shows(canvas: ImageCanvas, geometry: LevelGeometry, level: np.ndarray) -> None:
+    """The canvas shows `level` (channels, rows, cols as RGB) exactly where the geometry puts it."""
+    shot = screenshot(canvas)
+    expected, certain = expected_pixels(canvas, geometry, np.moveaxis(level, 0, -1), shot.shape[:2])
+    wrong = np.any(shot != expected, axis=-1) & certain
+    assert certain.mean() > 0.95
+    assert not wrong.any(), f"{wrong.sum()} pixels differ, first at {np.argwhere(wrong)[0]}"
+
+
+def write_pattern(tmp_path: Path) -> tuple[Path, list[np.ndarray]]:
+    levels = pyramid(position_pattern(700, 900), 2)
+    root = tmp_path / "pattern.ome.zarr"
+    write_image(root, "", levels, "cyx", chunks=(1, 128, 128),
+                omero=omero_channels(["FF0000", "00FF00", "0000FF"], [(0, 255)] * 3))
+    return root, levels
+
+
+def open_and_wait(qtbot, window, path: Path) -> None:
+    window.open_path(str(path))
+    qtbot.waitUntil(lambda: window.session is not None and window.session.opened.path == str(path),
+                    timeout=TIMEOUT_MS)
+    wait_sharp(qtbot, window)
+
+
+def wait_sharp(qtbot, window) -> None:
+    stream = window.session.stream
+    qtbot.waitUntil(lambda: stream.sharp() and stream.idle(), timeout=TIMEOUT_MS)
+
+
+@pytest.fixture
+def window(qtbot):
+    from viewer.app.window import MainWindow
+
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    yield win
+    win.close()
+
+
+# ---- the pattern lands where it should -------------------------------------------------------
+def test_pattern_at_several_zooms(qtbot, window, tmp_path: Path) -> None:
+    root, levels = write_pattern(tmp_path)
+    open_and_wait(qtbot, window, root)
+    canvas, stream = window.canvas, window.session.stream
+    geometries = stream.geometries
+    assert [g.shape for g in geometries] == [(700, 900), (350, 450)]
+    assert geometries[0].tile == (256, 256)
+    width, height = canvas.view.size
+    sy, sx = geometries[0].scale
+
+    chosen = stream.chosen_level()  # fitted
+    assert_shows(canvas, geometries[chosen], levels[chosen])
+
+    views = [
+        (200.0, 150.0, 1.0),  # one screen pixel per image pixel, across tile boundaries
+        (250.0, 600.0, 3.0),  # magnified 3×, across a tile boundary and over the bottom edge
+        (-37.0, -21.0, 0.4),  # minified, image corner inside the view
+    ]
+    for col0, row0, magnification in views:
+        canvas.show_rect((col0 * sx, row0 * sy, (col0 + width / magnification) * sx,
+                          (row0 + height / magnification) * sy))
+        wait_sharp(qtbot, window)
+        chosen = stream.chosen_level()
+        assert chosen == (1 if magnification < 1 else 0)
+        assert_shows(canvas, geometries[chosen], levels[chosen])
+
+
+def test_coarse_tiles_are_replaced_by_fine_ones(qtbot) -> None:
+    from viewer.app.tile_stream import TileStream
+
+    levels = pyramid(position_pattern(700, 900), 2)
+    geometries = [LevelGeometry((700, 900), (256, 256), (1.0, 1.0)),
+                  LevelGeometry((350, 450), (256, 256), (2.0, 2.0))]
+    fine_allowed = threading.Event()
+
+    def loader(key: TileKey) -> np.ndarray:
+        if key.level == 0:
+            fine_allowed.wait(TIMEOUT_MS / 1000)
+        r0, r1, c0, c1 = geometries[key.level].tile_box(key.ty, key.tx)
+        return np.ascontiguousarray(levels[key.level][:, r0:r1, c0:c1])
+
+    canvas = ImageCanvas(app="pyside6", size=(480, 360), show=True)
+    layer = canvas.add_composite(3)
+    layer.set_styles([ChannelStyle(c, (0, 255)) for c in ("FF0000", "00FF00", "0000FF")], 255.0)
+    stream = TileStream(canvas, layer, geometries, loader, list, 64 << 20)
+    canvas.events.view_changed.connect(lambda _e: stream.set_view(canvas.world_view()))
+    try:
+        canvas.show_rect((100.0, 80.0, 580.0, 440.0))
+        stream.set_view(canvas.world_view())
+        view = canvas.world_view()
+        coarse = [TileKey(1, (), ty, tx) for ty, tx in visible_tiles(geometries[1], view, 0)[0]]
+        qtbot.waitUntil(lambda: all(k in stream.textures for k in coarse) and not stream._pump_queued, timeout=TIMEOUT_MS)
+        assert_shows(canvas, geometries[1], levels[1])
+        assert stream.loading
+
+        fine_allowed.set()
+        qtbot.waitUntil(lambda: stream.sharp() and stream.idle(), timeout=TIMEOUT_MS)
+        assert fully_sharp(geometries, view, (), stream.cache, 0)
+        assert_shows(canvas, geometries[0], levels[0])
+    finally:
+        fine_allowed.set()
+        stream.close()
+        canvas.close()
+
+
+# ---- colour math -------------------------------------------------------------------------------
+def test_composite_matches_colour_math(qtbot, window, tmp_path: Path) -> None:
+    rng = np.random.default_rng(3)
+    data = np.stack([rng.integers(0, 4000, (240, 310)), rng.integers(0, 65536, (240, 310)),
+                     rng.integers(400, 700, (240, 310))]).astype(np.uint16)
+    colors, windows = ["FF8000", "00FFFF", "8000FF"], [(1000, 3000), (0, 65535), (500, 600)]
+    omero = omero_channels(colors, windows)
+    omero["channels"][2]["inverted"] = True
+    root = tmp_path / "composite.ome.zarr"
+    write_image(root, "", [data], "cyx", chunks=(3, 128, 128), omero=omero)
+    open_and_wait(qtbot, window, root)
+    canvas, stream = window.canvas, window.session.stream
+    width, height = canvas.view.size
+    canvas.show_rect((0.0, 0.0, width * 0.5, height * 0.5))  # 1:1 (pixel size 0.5)
+    wait_sharp(qtbot, window)
+
+    def expected(active: list[bool]) -> np.ndarray:
+        rgb = np.zeros((240, 310, 3))
+        for k, (color, (start, end)) in enumerate(zip(colors, windows)):
+            if not active[k]:
+                continue
+            x = np.clip((data[k].astype(float) - start) / (end - start), 0, 1)
+            x = 1 - x if k == 2 else x
+            rgb += x[..., None] * (np.array([int(color[i:i + 2], 16) for i in (0, 2, 4)]) / 255)
+        return np.round(np.clip(rgb, 0, 1) * 255).astype(np.uint8)
+
+    shot = screenshot(canvas)[:240, :310].astype(int)
+    assert np.abs(shot - expected([True, True, True])).max() <= 2
+
+    uploaded = {key: stream.textures.get(key) for key in list(stream.textures._items)}
+    window.channel_panel.active_boxes[1].setChecked(False)
+    window.channel_panel.end_spins[0].setValue(2000)
+    windows[0] = (1000, 2000)
+    shot = screenshot(canvas)[:240, :310].astype(int)
+    assert np.abs(shot - expected([True, False, True])).max() <= 2
+    assert all(stream.textures.get(key) is item for key, item in uploaded.items()), "a style change re-uploaded"
+    assert stream.idle()
+
+
+def test_nan_is_transparent_and_single_channel_is_grey(qtbot, window, tmp_path: Path) -> None:
+    data = np.tile(np.linspace(0, 1, 300, dtype=np.float32), (200, 1))
+    data[50:80, 100:160] = np.nan
+    root = tmp_path / "nan.ome.zarr"
+    write_image(root, "", [data], "yx", chunks=(128, 128),
+                omero=omero_channels(["FFFFFF"], [(0.0, 1.0)]))
+    open_and_wait(qtbot, window, root)
+    canvas = window.canvas
+    canvas.bgcolor = (0.2, 0.4, 0.6, 1.0)
+    width, height = canvas.view.size
+    canvas.show_rect((0.0, 0.0, width * 0.5, height * 0.5))
+    wait_sharp(qtbot, window)
+    shot = screenshot(canvas)[:200, :300].astype(int)
+    background = np.array([51, 102, 153])
+    assert np.abs(shot[50:80, 100:160] - background).max() <= 1
+    grey = np.round(np.linspace(0, 1, 300) * 255)
+    assert np.abs(shot[10, :, 0] - grey).max() <= 1
+    assert (shot[10, :, 0] == shot[10, :, 1]).all() and (shot[10, :, 1] == shot[10, :, 2]).all()
+
+
+@pytest.mark.parametrize("dtype, values, window_", [
+    ("uint8", [0, 100, 255], (0, 255)),
+    ("uint16", [0, 30000, 65535], (0, 65535)),
+    ("uint32", [0, 2_000_000, 4_000_000], (0, 4_000_000)),
+    ("int8", [-128, 0, 127], (-128, 127)),
+    ("int16", [-1000, 0, 1000], (-1000, 1000)),
+    ("int32", [-100_000, 0, 100_000], (-100_000, 100_000)),
+    ("float32", [-2.0, 0.5, 3.0], (-2.0, 3.0)),
+    ("float64", [1e-3, 2e-3, 3e-3], (1e-3, 3e-3)),
+    ("bool", [False, True, True], (0, 1)),
+])
+def test_every_dtype_renders_through_its_texture(qtbot, dtype, values, window_) -> None:
+    canvas = ImageCanvas(app="pyside6", size=(90, 30), show=True)
+    try:
+        layer = canvas.add_composite(1)
+        raw = np.repeat(np.array(values, dtype=dtype), 30)[None, :].repeat(30, axis=0)
+        plane = np.ascontiguousarray(raw, dtype=texture_dtype(raw.dtype))
+        store = TextureStore(1 << 24)
+        layer.set_tiles([store.upload("t", [plane], (0.0, 0.0, 90.0, 30.0))])
+        layer.set_styles([ChannelStyle("FFFFFF", window_)], texture_scale(raw.dtype))
+        canvas.show_rect((0.0, 0.0, 90.0, 30.0))
+        shot = screenshot(canvas)[15, [15, 45, 75], 0].astype(int)
+        start, end = window_
+        expected = np.round(np.clip((np.array(values, dtype=float) - start) / (end - start), 0, 1) * 255)
+        assert np.abs(shot - expected).max() <= 1
+    finally:
+        canvas.close()

@@ -293,13 +293,6 @@ def test_record_count_disagrees(tmp_path: Path, delta: int, zip64: bool) -> None
     expect_ozx_error(tmp_path / "b.ozx", "central directory")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: central_directory.py _parse_vectorised (`if count == 0:`, line 254) returns empty fields when the end record says 0 "
-        "entries without checking that the CD is empty, so a CD of 3 records opens as an empty archive"
-    ),
-)
 def test_record_count_zero_but_cd_not_empty(tmp_path: Path) -> None:
     raw = write_tiny(tmp_path / "g.ozx", zip64_end=False, comment=None).read_bytes()
     raw = patch(raw, eocd_offset(raw) + 8, "<HH", 0, 0)
@@ -314,15 +307,6 @@ def test_entry_counts_on_disk_and_total_differ(tmp_path: Path) -> None:
     expect_ozx_error(tmp_path / "b.ozx", "inconsistent")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: a ZIP64 end record whose CD offset is near 2**64 gives a shift below -2**63; "
-        "central_directory.py:146 `fields['lho'] + np.int64(shift)` raises OverflowError, which "
-        "ZipContainer._build_index (zip_container.py:111, catches only OzxError/MemoryError/ValueError) does not catch, so open raises OverflowError "
-        "(foreground) or wait_index fails its `assert self._index is not None` (background)"
-    ),
-)
 @pytest.mark.parametrize("json_first", [False, True])
 def test_zip64_offset_overflow(tmp_path: Path, json_first: bool) -> None:
     raw = write_tiny(tmp_path / "g.ozx", comment=rfc9_comment(json_first=json_first)).read_bytes()
@@ -440,13 +424,6 @@ def test_unsupported_v2_compressor(tmp_path: Path, compressor) -> None:
     _array_fails(dc, meta)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: viewer/ome/codecs.py:91-94 ChunkDecoder.decode calls the numcodecs decoders without catching "
-        "their errors, so a corrupt compressed chunk raises zlib.error / RuntimeError / BadGzipFile instead of OzxError"
-    ),
-)
 @pytest.mark.parametrize("codec", ["zstd", "gzip", "blosc", "v2-zlib", "v2-blosc"])
 def test_corrupt_compressed_chunk(tmp_path: Path, codec: str) -> None:
     garbage = b"\x13\x37" * 40

@@ -325,10 +325,7 @@ def test_stored_deflated_mix_and_close(tmp_path: Path) -> None:
     "style",
     [
         "backslash",
-        pytest.param("dot-slash", marks=pytest.mark.xfail(strict=True, reason=(
-            "BUG: zip_container.py _local_name_matches reads only LOCAL_FIXED + len(normalised name) bytes of "
-            "the local header, so a local name longer than its normalised key ('./zarr.json') is cut and "
-            "compared as 'zarr.j' -> 'local header names another file'"))),
+        "dot-slash",
     ],
 )
 def test_names_are_normalised(tmp_path: Path, style: str, json_first: bool) -> None:

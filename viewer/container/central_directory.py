@@ -252,7 +252,7 @@ def _strided(buf: np.ndarray, dtype: str) -> np.ndarray:
 def _parse_vectorised(cd: bytes, count: int) -> dict[str, np.ndarray] | None:
     """All fixed fields at once, assuming every signature match is a real record; None if not."""
     if count == 0:
-        return {k: np.zeros(0, dtype=t) for k, t in _FIELD_TYPES.items()}
+        return {k: np.zeros(0, dtype=t) for k, t in _FIELD_TYPES.items()} if not cd else None
     buf = np.frombuffer(cd, dtype=np.uint8)
     if len(buf) < CD_FIXED:
         return None

@@ -108,8 +108,8 @@ class ZipContainer(Container):
                 self.json_first_violated = self.comment.json_first and not index.json_first_order
         except OzxError as exc:
             self._index_error = exc
-        except (MemoryError, ValueError) as exc:
-            self._index_error = OzxError(f"the ZIP central directory cannot be read ({exc})")
+        except Exception as exc:  # the index thread must never die silently: report it to readers
+            self._index_error = OzxError(f"the ZIP central directory cannot be read ({type(exc).__name__}: {exc})")
         finally:
             self._index_done.set()
             for callback in list(self._index_callbacks):
@@ -222,10 +222,13 @@ class ZipContainer(Container):
         raw_name = entry.name.encode("utf-8")
         if entry.local_offset < 0 or entry.local_offset + LOCAL_FIXED > self.tail.cd_start:
             raise OzxError(f"the entry '{entry.name}' points outside the archive (corrupt ZIP)")
-        head = self._file.read_at(entry.local_offset, min(LOCAL_FIXED + len(raw_name), self.tail.cd_start - entry.local_offset))
+        room = self.tail.cd_start - entry.local_offset
+        head = self._file.read_at(entry.local_offset, min(LOCAL_FIXED + len(raw_name) + 64, room))
         if head[:4] != LOCAL_SIG:
             raise OzxError(f"the entry '{entry.name}' is corrupt (no local header where the directory says)")
         n, m = struct.unpack_from("<HH", head, 26)
+        if LOCAL_FIXED + n > len(head):
+            head = self._file.read_at(entry.local_offset, min(LOCAL_FIXED + n, room))
         if normalise_name(decode_name(head[LOCAL_FIXED : LOCAL_FIXED + n], 0)) != entry.name:
             return False
         data_offset = entry.local_offset + LOCAL_FIXED + n + m

@@ -73,6 +73,8 @@ def read_tail(read_at, file_size: int) -> ZipTail:
     real_cd_start = cd_end - cd_size
     if real_cd_start < 0:
         raise OzxError("the ZIP end record is corrupt (central directory larger than the file)")
+    if cd_offset > real_cd_start:
+        raise OzxError("the ZIP end record is corrupt (it places the central directory beyond where it is)")
     return ZipTail(
         file_size=file_size,
         entry_count=n_total,

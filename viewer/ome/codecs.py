@@ -88,10 +88,15 @@ class ChunkDecoder:
 
     def decode(self, raw: bytes) -> np.ndarray:
         data = raw
-        for decode in reversed(self.bytes_decoders):
-            data = decode(data)
-        for decode in reversed(self.filters):
-            data = decode(data)
+        try:
+            for decode in reversed(self.bytes_decoders):
+                data = decode(data)
+            for decode in reversed(self.filters):
+                data = decode(data)
+        except OzxError:
+            raise
+        except Exception as exc:  # zlib.error, RuntimeError, BadGzipFile… from the codec libraries
+            raise OzxError(f"a chunk is corrupt and cannot be decompressed ({type(exc).__name__})") from None
         stored_shape = self.shape if self.transpose is None else tuple(self.shape[i] for i in self.transpose)
         flat = np.frombuffer(data, dtype=self.dtype) if not isinstance(data, np.ndarray) else data.view(self.dtype).ravel()
         if flat.size != prod(stored_shape):

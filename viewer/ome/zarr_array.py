@@ -111,10 +111,11 @@ class ZarrArray:
         return tuple(math.ceil(s / c) for s, c in zip(self.shape, self.chunks))
 
     def _key(self, coords: Sequence[int]) -> str:
+        folder = f"{self.path}/" if self.path else ""
         if not coords:
-            return f"{self.path}/{self._key_prefix or '0'}"
+            return folder + (self._key_prefix or "0")
         parts = ([self._key_prefix] if self._key_prefix else []) + [str(c) for c in coords]
-        return f"{self.path}/{self._sep.join(parts)}"
+        return folder + self._sep.join(parts)
 
     # ---- reading -----------------------------------------------------------------------------------
     def read_chunk(self, coords: Sequence[int]) -> np.ndarray:
@@ -125,7 +126,10 @@ class ZarrArray:
         raw = self._chunk_bytes(coords)
         if raw is None:
             return np.full(self.chunks, self.fill_value, dtype=self.dtype)
-        return self._decoder.decode(raw)
+        try:
+            return self._decoder.decode(raw)
+        except OzxError as exc:
+            raise OzxError(f"array '{self.path}', chunk {coords}: {exc}") from None
 
     def _chunk_bytes(self, coords: tuple[int, ...]) -> bytes | None:
         if self.sharding is None:

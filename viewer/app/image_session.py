@@ -88,7 +88,7 @@ class ImageSession(QObject):
 
     def set_label_opacity(self, index: int, opacity: float) -> None:
         if index in self._label_layers:
-            self._label_layers[index][0].opacity = opacity
+            self._label_layers[index][0].set_overlay_opacity(opacity)
         else:
             self._pending_opacity[index] = opacity
 

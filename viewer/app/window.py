@@ -102,7 +102,7 @@ class MainWindow(QMainWindow):
         self.statusBar().clearMessage()
         box = QMessageBox(QMessageBox.Icon.Critical, APP_NAME, f"“{os.path.basename(path)}” cannot be opened.",
                           QMessageBox.StandardButton.Ok, self)
-        box.setInformativeText(message[:1].upper() + message[1:] + ("" if message.endswith(".") else "."))
+        box.setInformativeText(message)
         box.setWindowModality(Qt.WindowModality.WindowModal)
         box.open()
         self.error_box = box
@@ -112,7 +112,7 @@ class MainWindow(QMainWindow):
         self.statusBar().clearMessage()
         image = opened.image
         self.setWindowTitle(f"{image.name} — {APP_NAME}")
-        self.canvas.unit = image.axes[opened.layout.col].unit
+        self.canvas.set_scale_unit(image.axes[opened.layout.col].unit)
         session = ImageSession(self.canvas, opened)
         session.loading_changed.connect(self.canvas.set_loading)
         session.failed.connect(lambda message: self.statusBar().showMessage(message, 5000))

@@ -30,13 +30,16 @@ class ImageCanvas(scene.SceneCanvas):
         self.view.camera = scene.PanZoomCamera(aspect=1.0, flip=(False, True, False))
         self.view.scene.transform.changed.connect(self._on_view_changed)
         self.events.resize.connect(self._on_view_changed)
-        self.unit: str | None = None
+        self._unit: str | None = None
         self._bar = scene.visuals.Line(color="white", width=3, parent=self.view, method="gl")
         self._bar_text = scene.visuals.Text("", color="white", font_size=9, anchor_x="center",
                                             anchor_y="top", parent=self.view)
         self._loading = scene.visuals.Text("loading…", color=(1, 1, 0.5, 0.9), font_size=9,
                                            anchor_x="right", anchor_y="bottom", parent=self.view)
         self._loading.visible = False
+        self._overlays_shown = True
+        self._has_scale = False
+        self._bar.visible = self._bar_text.visible = False
         self.freeze()
 
     # ---- layers ------------------------------------------------------------------------------
@@ -85,6 +88,13 @@ class ImageCanvas(scene.SceneCanvas):
         return float(x), float(y)
 
     # ---- overlays ----------------------------------------------------------------------------
+    def set_scale_unit(self, unit: str | None) -> None:
+        """Show the scale bar for world units `unit` (a UDUNITS name; None: level-0 pixels)."""
+        self._unit = unit
+        self._has_scale = True
+        self._bar.visible = self._bar_text.visible = self._overlays_shown
+        self._place_overlays()
+
     def set_loading(self, loading: bool) -> None:
         if self._loading.visible != loading:
             self._loading.visible = loading
@@ -96,8 +106,8 @@ class ImageCanvas(scene.SceneCanvas):
 
     def show_overlays(self, shown: bool) -> None:
         """Show or hide the scale bar and the loading indicator (tests compare bare pixels)."""
-        for visual in (self._bar, self._bar_text):
-            visual.visible = shown
+        self._overlays_shown = shown
+        self._bar.visible = self._bar_text.visible = shown and self._has_scale
         self._loading.parent = self.view if shown else None
         self.update()
 
@@ -116,5 +126,5 @@ class ImageCanvas(scene.SceneCanvas):
         bar_px = length / world_per_px
         y = height - _MARGIN_PX
         self._bar.set_data(pos=[[_MARGIN_PX, y], [_MARGIN_PX + bar_px, y]])
-        self._bar_text.text = format_length(length, self.unit)
+        self._bar_text.text = format_length(length, self._unit)
         self._bar_text.pos = (_MARGIN_PX + bar_px / 2, y - 4)

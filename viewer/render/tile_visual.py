@@ -165,16 +165,11 @@ class LabelVisual(_TileQuadsVisual):
     def __init__(self, opacity: float = 0.5) -> None:
         super().__init__(_LABEL_FRAGMENT)
         self.set_gl_state("translucent", depth_test=False)
-        self.opacity = opacity
+        self.set_overlay_opacity(opacity)
 
-    @property
-    def opacity(self) -> float:
-        return self._opacity
-
-    @opacity.setter
-    def opacity(self, value: float) -> None:
-        self._opacity = float(min(max(value, 0.0), 1.0))
-        self.shared_program["u_opacity"] = self._opacity
+    def set_overlay_opacity(self, value: float) -> None:
+        """0 (invisible) to 1 (label colours as given). Scene nodes' own `opacity` is not used."""
+        self.shared_program["u_opacity"] = float(min(max(value, 0.0), 1.0))
         self.update()
 
 

@@ -1,0 +1,117 @@
+"""The main window under Xvfb: the bundled sample, errors, planes, labels, status bar, keys."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox
+
+from tests.omezarr_fixtures import omero_channels, set_group_attrs, write_image
+from tests.test_render_screenshots import TIMEOUT_MS, assert_shows, open_and_wait, screenshot, wait_sharp
+from viewer.app.main import sample_path
+from viewer.app.window import MainWindow
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture
+def window(qtbot):
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.show()
+    win.activateWindow()  # no window manager under Xvfb: shortcuts need an active window
+    qtbot.waitActive(win)
+    yield win
+    win.close()
+
+
+def test_sample_opens_with_its_colours(qtbot, window) -> None:
+    started = time.perf_counter()
+    open_and_wait(qtbot, window, sample_path())
+    sharp_after = time.perf_counter() - started
+    image = window.session.opened.image
+    assert window.windowTitle() == "immunohistochemistry — OZX Viewer"
+    assert [c.color for c in window.channel_panel.channels] == ["FF0000", "00FF00", "0000FF"]
+    stream = window.session.stream
+    level = stream.chosen_level()
+    assert_shows(window.canvas, stream.geometries[level], image.levels[level].array.read())
+    window.canvas.show_overlays(True)
+    window.grab().save("/tmp/ozx_sample.png")
+    assert sharp_after < 5
+
+
+def test_bad_file_shows_a_one_line_error_and_the_window_stays_usable(qtbot, window, tmp_path: Path) -> None:
+    bad = tmp_path / "noise.ozx"
+    bad.write_bytes(np.random.default_rng(0).bytes(5000))
+    window.open_path(str(bad))
+    qtbot.waitUntil(lambda: window.error_box is not None and window.error_box.isVisible(), timeout=TIMEOUT_MS)
+    box = window.error_box
+    assert "noise.ozx" in box.text()
+    detail = box.informativeText()
+    assert detail and "\n" not in detail and "Traceback" not in detail
+    qtbot.wait(200)
+    window.screen().grabWindow(0).save("/tmp/ozx_error.png")  # the whole screen: window and dialog
+    box.button(QMessageBox.StandardButton.Ok).click()
+    open_and_wait(qtbot, window, sample_path())
+    assert window.session is not None
+
+
+def write_stack(tmp_path: Path) -> tuple[Path, np.ndarray]:
+    """t=2, z=5 stack of 64 × 80 uint8 whose value is 10*t + z + 1; one label map."""
+    t, z = np.meshgrid(np.arange(2), np.arange(5), indexing="ij")
+    data = np.broadcast_to((10 * t + z + 1)[:, None, :, None, None], (2, 1, 5, 64, 80)).astype(np.uint8).copy()
+    root = tmp_path / "stack.ome.zarr"
+    omero = omero_channels(["FFFFFF"], [(0, 255)])
+    omero["rdefs"] = {"defaultZ": 3, "model": "color"}
+    write_image(root, "", [data], "tczyx", chunks=(1, 1, 1, 64, 80), omero=omero)
+    labels = np.zeros((2, 1, 5, 64, 80), dtype=np.uint16)
+    labels[:, :, :, 10:30, 20:40] = 7
+    write_image(root, "labels/cells", [labels], "tczyx", chunks=(1, 1, 1, 64, 80),
+                extra_ome={"image-label": {"colors": [{"label-value": 7, "rgba": [255, 0, 0, 255]}]}})
+    set_group_attrs(root, "labels", {"labels": ["cells"]})
+    return root, data
+
+
+def test_planes_keys_labels_and_status(qtbot, window, tmp_path: Path) -> None:
+    root, data = write_stack(tmp_path)
+    open_and_wait(qtbot, window, root)
+    canvas, session = window.canvas, window.session
+    assert session.plane == (0, 3)  # t = 0, rdefs defaultZ = 3
+    width, height = canvas.view.size
+    canvas.show_rect((0.0, 0.0, width * 0.5, height * 0.5))  # 1:1
+    wait_sharp(qtbot, window)
+    qtbot.waitUntil(lambda: not session.loading, timeout=TIMEOUT_MS)
+
+    shot = screenshot(canvas)
+    assert tuple(shot[5, 5]) == (4, 4, 4)  # value 10*0 + 3 + 1
+    label_pixel = shot[20, 30].astype(int)  # red label at 50 % over grey 4
+    assert abs(label_pixel[0] - 130) <= 3 and label_pixel[1] <= 3
+
+    qtbot.keyClick(window, Qt.Key.Key_Up)
+    qtbot.keyClick(window, Qt.Key.Key_Right)
+    assert session.plane == (1, 4)
+    wait_sharp(qtbot, window)
+    assert tuple(screenshot(canvas)[5, 5]) == (15, 15, 15)
+
+    window.label_panel.sliders[0].setValue(100)
+    assert tuple(screenshot(canvas)[20, 30]) == (255, 0, 0)
+    window.label_panel.boxes[0].setChecked(False)
+    assert tuple(screenshot(canvas)[20, 30]) == (15, 15, 15)
+
+    text = window.describe_point(*canvas.to_world((30.5, 20.5)))
+    assert text.startswith("x 30, y 20 px") and "µm" in text
+    assert "ch0 15" in text and "(level 0)" in text
+
+
+def test_fit_and_zoom_keys(qtbot, window) -> None:
+    open_and_wait(qtbot, window, sample_path())
+    fitted = window.canvas.world_view()
+    qtbot.keyClick(window, Qt.Key.Key_Plus)
+    zoomed = window.canvas.world_view()
+    assert zoomed.x1 - zoomed.x0 == pytest.approx((fitted.x1 - fitted.x0) / 1.25, rel=1e-6)
+    qtbot.keyClick(window, Qt.Key.Key_0)
+    assert window.canvas.world_view() == fitted

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 from vispy import scene
 from vispy.util.event import Event
 
@@ -59,12 +60,16 @@ class ImageCanvas(scene.SceneCanvas):
 
     # ---- camera ------------------------------------------------------------------------------
     def world_view(self) -> View:
-        """The visible world rectangle and the canvas size in device pixels."""
-        rect = self.view.camera.rect
+        """The visible world rectangle and the canvas size in device pixels.
+
+        Mapped from the view's corners: with a fixed aspect the camera shows more than its `rect`
+        along one axis when the canvas' aspect differs.
+        """
         width, height = self.view.size
+        corners = self.view.scene.transform.imap(np.array([[0.0, 0.0], [width, height]]))
+        (x0, y0), (x1, y1) = corners[:, :2] / corners[:, 3:4]
         ratio = self.pixel_scale
-        return View(min(rect.left, rect.right), min(rect.bottom, rect.top),
-                    max(rect.left, rect.right), max(rect.bottom, rect.top),
+        return View(min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1),
                     (max(int(round(width * ratio)), 0), max(int(round(height * ratio)), 0)))
 
     def fit(self, bounds: Rect) -> None:
@@ -118,10 +123,10 @@ class ImageCanvas(scene.SceneCanvas):
     def _place_overlays(self) -> None:
         width, height = self.view.size
         self._loading.pos = (width - _MARGIN_PX / 2, _MARGIN_PX / 2)
-        rect = self.view.camera.rect
-        if width <= 0 or rect.width == 0:
+        view = self.world_view()
+        if width <= 0 or view.x1 <= view.x0:
             return
-        world_per_px = abs(rect.width) / width
+        world_per_px = (view.x1 - view.x0) / width
         length = nice_length(SCALE_BAR_TARGET_PX * world_per_px)
         bar_px = length / world_per_px
         y = height - _MARGIN_PX

@@ -44,7 +44,7 @@ class CdRecord:
 
 
 def name_hash(name: bytes) -> int:
-    """64-bit hash of an entry name; must equal what `_hash_names` computes for the same bytes."""
+    """64-bit hash of an entry name; must equal what `_scan_names` computes for the same bytes."""
     h = (_HASH_SEED ^ len(name)) & _MASK64
     for k in range(0, len(name), 8):
         h = ((h ^ int.from_bytes(name[k : k + 8], "little")) * _HASH_PRIME) & _MASK64
@@ -148,8 +148,10 @@ class CentralIndex:
         padded = np.zeros(len(cd) + 8, dtype=np.uint8)
         padded[: len(cd)] = np.frombuffer(cd, dtype=np.uint8)
         name_starts = starts + CD_FIXED
-        hashes = _hash_names(padded, name_starts, n)
-        _rehash_unnormalised(hashes, cd, padded, name_starts, n, self.flags)
+        hashes, odd, dotdot = _scan_names(padded, name_starts, n)
+        first = padded[name_starts]
+        odd |= (n > 0) & ((first == ord("/")) | (first == ord(".")))
+        _rehash(hashes, cd, np.flatnonzero(odd), name_starts, n, self.flags)
         self._order = np.argsort(hashes, kind="stable").astype(np.uint32)
         self._hashes = hashes[self._order]
         ends = name_starts + n
@@ -165,7 +167,7 @@ class CentralIndex:
                 self.metadata[name] = i  # later duplicates win
         self.json_first_order = _json_first_order(self.metadata, directory)
         self.duplicates = self._find_duplicates(cd, name_starts, n)
-        self.unsafe_names = _find_unsafe_names(padded, cd, name_starts, n)
+        self.unsafe_names = _unsafe_names(cd, np.flatnonzero(odd | dotdot), name_starts, n)
 
     def lookup(self, name: str) -> list[int]:
         """Record indices whose name hash matches, last record first (the caller verifies names)."""
@@ -203,42 +205,21 @@ def _json_first_order(metadata: dict[str, int], directory: np.ndarray) -> bool:
     return max(zarr_json) < int(np.argmax(other))
 
 
-def _names_containing(positions: np.ndarray, name_starts: np.ndarray, n: np.ndarray) -> np.ndarray:
-    """Indices of the names that contain any of the byte `positions`."""
-    owner = np.searchsorted(name_starts, positions, side="right") - 1
-    inside = (owner >= 0) & (positions < name_starts[np.maximum(owner, 0)] + n[np.maximum(owner, 0)])
-    return np.unique(owner[inside])
-
-
-def _rehash_unnormalised(hashes: np.ndarray, cd: bytes, padded: np.ndarray, name_starts: np.ndarray,
-                         n: np.ndarray, flags: np.ndarray) -> None:
-    """Names that `normalise_name` changes ('\\', leading './' or '/', cp437) are hashed as normalised,
-    so lookups by Zarr key find them. Such names are rare; the scan is one pass over the names."""
-    if not len(n):
-        return
-    odd = ((padded >= 0x80) | (padded == ord("\\"))).view(np.uint8)
-    bounds = np.empty(2 * len(n), dtype=np.int64)
-    bounds[0::2], bounds[1::2] = name_starts, name_starts + n
-    has_odd = np.maximum.reduceat(odd, bounds)[0::2].astype(bool) & (n > 0)
-    first = padded[name_starts]
-    leading = (n > 0) & ((first == ord("/")) | (first == ord(".")))
-    for i in np.flatnonzero(has_odd | leading).tolist():
+def _rehash(hashes: np.ndarray, cd: bytes, which: np.ndarray, name_starts: np.ndarray, n: np.ndarray,
+            flags: np.ndarray) -> None:
+    """Hash the names `normalise_name` changes ('\\', leading './' or '/', cp437) as normalised, so
+    lookups by Zarr key find them. Such names are rare."""
+    for i in which.tolist():
         raw = cd[int(name_starts[i]) : int(name_starts[i]) + int(n[i])]
         hashes[i] = name_hash(normalise_name(decode_name(raw, int(flags[i]))).encode("utf-8"))
 
 
-def _find_unsafe_names(padded: np.ndarray, cd: bytes, name_starts: np.ndarray, n: np.ndarray) -> list[str]:
+def _unsafe_names(cd: bytes, candidates: np.ndarray, name_starts: np.ndarray, n: np.ndarray) -> list[str]:
     """Names with '..' segments or absolute paths (never mapped to anything)."""
-    first = padded[name_starts]
-    suspicious = set(np.flatnonzero((n > 0) & ((first == ord("/")) | (first == ord("\\")))).tolist())
-    dots = np.flatnonzero((padded[:-1] == ord(".")) & (padded[1:] == ord(".")))
-    if len(dots):
-        suspicious.update(_names_containing(dots + 1, name_starts, n).tolist())
     out = []
-    for i in sorted(suspicious):
+    for i in candidates.tolist():
         raw = cd[int(name_starts[i]) : int(name_starts[i]) + int(n[i])].decode("utf-8", "replace")
-        parts = raw.replace("\\", "/").split("/")
-        if raw.startswith(("/", "\\")) or ".." in parts:
+        if raw.startswith(("/", "\\")) or ".." in raw.replace("\\", "/").split("/"):
             out.append(raw)
     return out
 
@@ -322,12 +303,22 @@ def _parse_sequential(cd: bytes, count: int) -> dict[str, np.ndarray]:
 _TAIL_MASKS = np.array([0] + [(1 << (8 * r)) - 1 for r in range(1, 8)] + [_MASK64], dtype=np.uint64)
 
 
-def _hash_names(padded: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """`name_hash` for every name at once, eight bytes per step."""
+def _zero_bytes(v: np.ndarray) -> np.ndarray:
+    """Per 64-bit word, the high bit of every byte that is zero (exact, no false positives)."""
+    low7 = np.uint64(0x7F7F7F7F7F7F7F7F)
+    return ~(((v & low7) + low7) | v | low7)
+
+
+def _scan_names(padded: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For every name at once, eight bytes per step: its `name_hash`, whether it has a byte that
+    normalising may change (backslash, non-ASCII), and whether it contains '..'."""
     words = _strided(padded, "<u8")
     h = np.uint64(_HASH_SEED) ^ lengths.astype(np.uint64)
-    prime = np.uint64(_HASH_PRIME)
-    shift = np.uint64(32)
+    odd = np.zeros(len(lengths), dtype=bool)
+    dotdot = np.zeros(len(lengths), dtype=bool)
+    last_dot = np.zeros(len(lengths), dtype=np.uint64)
+    prime, shift32 = np.uint64(_HASH_PRIME), np.uint64(32)
+    high, backslashes, dots = np.uint64(0x8080808080808080), np.uint64(0x5C5C5C5C5C5C5C5C), np.uint64(0x2E2E2E2E2E2E2E2E)
     steps = int((int(lengths.max()) + 7) // 8) if len(lengths) else 0
     for step in range(steps):
         rem = lengths - 8 * step
@@ -336,6 +327,10 @@ def _hash_names(padded: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> 
             break
         w = words[np.where(live, starts + 8 * step, 0)] & _TAIL_MASKS[np.clip(rem, 0, 8)]
         mixed = (h ^ w) * prime
-        mixed ^= mixed >> shift
+        mixed ^= mixed >> shift32
         h = np.where(live, mixed, h)
-    return h
+        odd |= live & (((w & high) != 0) | (_zero_bytes(w ^ backslashes) != 0))
+        dot = np.where(live, _zero_bytes(w ^ dots), np.uint64(0))
+        dotdot |= ((dot & (dot >> np.uint64(8))) != 0) | ((last_dot & (dot >> np.uint64(7)) & np.uint64(1)) != 0)
+        last_dot = dot >> np.uint64(63)
+    return h, odd, dotdot

@@ -25,6 +25,7 @@ METHOD_AES = 99
 #: The largest entry the reader will inflate (deflated entries are non-conforming anyway).
 MAX_INFLATED = 1 << 30
 _PREFIX_BLOCK = 64 * 1024
+_ENTRY_CACHE = 65536
 
 
 class Entry(NamedTuple):
@@ -59,6 +60,7 @@ class ZipContainer(Container):
             self._index_callbacks: list[Callable[[], None]] = []
             self._prefix: dict[str, Entry] = {}
             self._data_offsets: dict[int, int] = {}
+            self._entries: dict[str, Entry] = {}  # verified lookups (shards are read again and again)
             self._inflated = ByteLRU(256 * 1024 * 1024)
             self.json_first_violated = False
             if self.comment.json_first:
@@ -166,11 +168,17 @@ class ZipContainer(Container):
             index = self._index
         if index is None and name in self._prefix:
             return self._prefix[name]
+        cached = self._entries.get(name)
+        if cached is not None:
+            return cached
         index = self._wait_index()
         for i in index.lookup(name):
             candidate = Entry(i, name, int(index.flags[i]), int(index.method[i]), int(index.csize[i]),
                               int(index.usize[i]), int(index.local_offset[i]))
             if self._local_name_matches(candidate):
+                if len(self._entries) >= _ENTRY_CACHE:
+                    self._entries.clear()
+                self._entries[name] = candidate
                 return candidate
         if index.lookup(name):
             raise OzxError(f"the entry '{key}' is corrupt (its local header names another file)")

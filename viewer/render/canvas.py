@@ -131,5 +131,8 @@ class ImageCanvas(scene.SceneCanvas):
         bar_px = length / world_per_px
         y = height - _MARGIN_PX
         self._bar.set_data(pos=[[_MARGIN_PX, y], [_MARGIN_PX + bar_px, y]])
-        self._bar_text.text = format_length(length, self._unit)
-        self._bar_text.pos = (_MARGIN_PX + bar_px / 2, y - 4)
+        label, position = format_length(length, self._unit), (_MARGIN_PX + bar_px / 2, y - 4)
+        if self._bar_text.text != label:  # re-laying out text every pan costs a frame's worth
+            self._bar_text.text = label
+        if tuple(self._bar_text.pos[0][:2]) != position:
+            self._bar_text.pos = position

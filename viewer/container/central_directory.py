@@ -8,8 +8,7 @@ key, binary-searches, and the caller verifies the name against the entry's local
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
-from typing import Iterator
+from typing import Iterator, NamedTuple
 
 import numpy as np
 
@@ -28,9 +27,8 @@ _SUFFIX_TAILS = np.array(
 )
 
 
-@dataclass(frozen=True)
-class CdRecord:
-    """One central-directory record, decoded in full (used for prefixes and validation)."""
+class Entry(NamedTuple):
+    """What the reader needs of one central-directory record."""
 
     index: int
     name: str
@@ -38,7 +36,14 @@ class CdRecord:
     method: int
     csize: int
     usize: int
-    local_offset: int  # as stated (before the prefix shift)
+    local_offset: int
+
+
+class CdRecord(NamedTuple):
+    """A record decoded in full by the sequential walker: the entry (offset as stated, before the
+    prefix shift) plus the fields only validation and the slow path need."""
+
+    entry: Entry
     disk: int
     extra: bytes
 
@@ -82,7 +87,8 @@ def iter_records(buf: bytes, start_index: int = 0) -> Iterator[tuple[int, CdReco
         raw = buf[pos + CD_FIXED : pos + CD_FIXED + n]
         extra = buf[pos + CD_FIXED + n : pos + CD_FIXED + n + m]
         usize, csize, lho, disk = apply_zip64_extra(extra, usize, csize, lho, disk)
-        yield end, CdRecord(index, normalise_name(decode_name(raw, flags)), flags, method, csize, usize, lho, disk, extra)
+        name = normalise_name(decode_name(raw, flags))
+        yield end, CdRecord(Entry(index, name, flags, method, csize, usize, lho), disk, extra)
         pos = end
         index += 1
 
@@ -285,12 +291,12 @@ def _parse_sequential(cd: bytes, count: int) -> dict[str, np.ndarray]:
         cols["starts"].append(pos)
         cols["n"].append(struct.unpack_from("<H", cd, pos + 28)[0])
         cols["m"].append(len(rec.extra))
-        cols["flags"].append(rec.flags)
-        cols["method"].append(rec.method)
-        cols["csize"].append(rec.csize)
-        cols["usize"].append(rec.usize)
+        cols["flags"].append(rec.entry.flags)
+        cols["method"].append(rec.entry.method)
+        cols["csize"].append(rec.entry.csize)
+        cols["usize"].append(rec.entry.usize)
         cols["disk"].append(rec.disk)
-        cols["lho"].append(rec.local_offset)
+        cols["lho"].append(rec.entry.local_offset)
         pos = end
     if len(cols["starts"]) != count or pos != len(cd):
         raise OzxError(

@@ -5,14 +5,14 @@ from __future__ import annotations
 import struct
 import threading
 import zlib
-from typing import Callable, NamedTuple
+from typing import Callable
 
 from ..errors import OzxError
 from ..findings import Finding
 from .archive_comment import ArchiveComment, parse_comment
 from .base import Container
 from .byte_cache import ByteLRU
-from .central_directory import CentralIndex, decode_name, is_metadata_name, iter_records, normalise_name
+from .central_directory import CentralIndex, Entry, decode_name, is_metadata_name, iter_records, normalise_name
 from .positional_file import PositionalFile
 from .zip_tail import ZipTail, read_tail
 
@@ -26,18 +26,6 @@ METHOD_AES = 99
 MAX_INFLATED = 1 << 30
 _PREFIX_BLOCK = 64 * 1024
 _ENTRY_CACHE = 65536
-
-
-class Entry(NamedTuple):
-    """What the reader needs of one central-directory record (offsets already shifted)."""
-
-    index: int
-    name: str
-    flags: int
-    method: int
-    csize: int
-    usize: int
-    local_offset: int
 
 
 class ZipContainer(Container):
@@ -86,14 +74,13 @@ class ZipContainer(Container):
             block = carry + self._file.read_at(pos, min(_PREFIX_BLOCK, cd_end - pos))
             pos += min(_PREFIX_BLOCK, cd_end - pos)
             used = 0
-            for end, rec in iter_records(block, index):
-                used, index = end, rec.index + 1
-                if rec.name.endswith("/"):
+            for end, (entry, _, _) in iter_records(block, index):
+                used, index = end, entry.index + 1
+                if entry.name.endswith("/"):
                     continue
-                if rec.name != "zarr.json" and not rec.name.endswith("/zarr.json"):
+                if entry.name != "zarr.json" and not entry.name.endswith("/zarr.json"):
                     return found
-                found[rec.name] = Entry(rec.index, rec.name, rec.flags, rec.method, rec.csize, rec.usize,
-                                        rec.local_offset + self.tail.shift)
+                found[entry.name] = entry._replace(local_offset=entry.local_offset + self.tail.shift)
             carry = block[used:]
         return found
 

@@ -219,7 +219,7 @@ def test_visible_tiles_match_brute_force_intersection(shape, tile, scale, origin
     for ty in range(level.grid[0]):
         for tx in range(level.grid[1]):
             bx0, by0, bx1, by1 = level.tile_world_box(ty, tx)
-            if bx0 < x1 and bx1 > x0 and by0 < y1 and by1 > y0:
+            if max(bx0, x0) < min(bx1, x1) and max(by0, y0) < min(by1, y1):  # overlap with area
                 expected.append((ty, tx))
     assert visible == expected
     assert not set(ring) & set(visible)

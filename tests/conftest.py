@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import subprocess
@@ -57,6 +58,15 @@ def x_display(request: pytest.FixtureRequest) -> Iterator[str | None]:
 
 
 @pytest.fixture(autouse=True)
-def _skip_gui_without_display(request: pytest.FixtureRequest, x_display: str | None) -> None:
-    if request.node.get_closest_marker("gui") and x_display is None:
+def _gui_test_environment(request: pytest.FixtureRequest, x_display: str | None) -> Iterator[None]:
+    """Skip GUI tests without a display; after one, collect its Qt/vispy garbage on this thread.
+
+    Widgets caught in reference cycles would otherwise be freed by whichever thread next runs
+    the garbage collector (e.g. a zarr worker in a later test), which aborts Qt.
+    """
+    gui = request.node.get_closest_marker("gui") is not None
+    if gui and x_display is None:
         pytest.skip(getattr(request.config, "x_display_missing", "no X display for GUI tests"))
+    yield
+    if gui:
+        gc.collect()

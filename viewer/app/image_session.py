@@ -103,10 +103,11 @@ class ImageSession(QObject):
         for layer in [self.composite] + [l for l, _ in self._label_layers.values()]:
             self._canvas.remove_layer(layer)
         document = self.opened.document
+        schedulers = [stream.scheduler for stream in streams]  # no QObject may end on that thread
 
         def close_when_idle() -> None:
-            for stream in streams:
-                stream.scheduler.shutdown(wait=True)
+            for scheduler in schedulers:
+                scheduler.shutdown(wait=True)
             document.close()
 
         threading.Thread(target=close_when_idle, name="close-document", daemon=True).start()

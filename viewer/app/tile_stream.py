@@ -3,6 +3,7 @@ upload them to textures a few per frame and tell the visual what to draw."""
 
 from __future__ import annotations
 
+import weakref
 from typing import Callable, Sequence
 
 import numpy as np
@@ -76,9 +77,11 @@ class TileStream(QObject):
         self._busy_timer = QTimer(self, interval=_BUSY_POLL_MS)
         self._busy_timer.timeout.connect(self._update_loading)
         canvas.events.draw.connect(self._on_frame)
+        # Worker threads hold only a weak reference, so this QObject is always freed on the GUI thread.
+        ref = weakref.ref(self)
         self.scheduler = TileScheduler(
-            loader, self.cache, lambda key, _array: self._arrived.emit(key), workers,
-            lambda key, exc: self._load_error.emit(key, exc),
+            loader, self.cache, lambda key, _array: _emit(ref, "_arrived", key), workers,
+            lambda key, exc: _emit(ref, "_load_error", key, exc),
         )
 
     @property
@@ -194,3 +197,9 @@ class TileStream(QObject):
         if loading != self._loading:
             self._loading = loading
             self.loading_changed.emit(loading)
+
+
+def _emit(ref: weakref.ref, signal: str, *args: object) -> None:
+    stream = ref()
+    if stream is not None:
+        getattr(stream, signal).emit(*args)

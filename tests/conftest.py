@@ -17,7 +17,8 @@ def _start_xvfb() -> tuple[subprocess.Popen, str]:
     """Start Xvfb on a free display number (it reports the number through -displayfd)."""
     read_fd, write_fd = os.pipe()
     process = subprocess.Popen(
-        ["Xvfb", "-displayfd", str(write_fd), "-screen", "0", _XVFB_SCREEN, "-nolisten", "tcp"],
+        ["Xvfb", "-displayfd", str(write_fd), "-screen", "0", _XVFB_SCREEN, "-nolisten", "tcp",
+         "-terminate"],  # exits with its last client, even if this process crashes
         pass_fds=(write_fd,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     os.close(write_fd)

@@ -99,7 +99,7 @@ class TileStream(QObject):
         if view is None or self._pump_queued or self._requested != (view, self._plane):
             return False
         chosen = choose_level(self._geometries, view, self._bias)
-        return fully_sharp(self._geometries, view, self._plane, self.textures, chosen)  # type: ignore[arg-type]
+        return fully_sharp(self._geometries, view, self._plane, self.textures, chosen)
 
     def idle(self) -> bool:
         """True when nothing is loading, waiting for upload or about to be pumped."""
@@ -182,7 +182,7 @@ class TileStream(QObject):
             self.textures.upload(key, self._planes(array), self._geometries[key.level].tile_world_box(key.ty, key.tx))
             self._frame_uploads += 1
             self._frame_bytes += array.nbytes
-        drawn = tiles_to_draw(self._geometries, view, self._plane, self.textures, chosen)  # type: ignore[arg-type]
+        drawn = tiles_to_draw(self._geometries, view, self._plane, self.textures, chosen)
         self._visual.set_tiles([item for _, item in drawn])
         self.textures.trim(keep=[key for key, _ in wanted] + [key for key, _ in drawn])
         self._canvas.update()

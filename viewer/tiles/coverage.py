@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Hashable, Protocol, Sequence
 
 import numpy as np
 
-from .cache import TileCache
 from .geometry import LevelGeometry, Rect, View, tile_range, visible_tiles
 from .scheduler import TileKey
+
+
+class TileSource(Protocol):
+    """Where drawable tiles are looked up: the tile cache, or the renderer's texture store."""
+
+    def get(self, key: Hashable) -> object | None: ...
+
+    def __contains__(self, key: object) -> bool: ...
 
 
 def tiles_to_draw(
     levels: Sequence[LevelGeometry],
     view: View,
     plane: tuple[int, ...],
-    cache: TileCache,
+    cache: TileSource,
     chosen_level: int,
 ) -> list[tuple[TileKey, np.ndarray]]:
     """Cached tiles that together show the view as sharply as possible, coarsest first.
@@ -42,7 +49,7 @@ def fully_sharp(
     levels: Sequence[LevelGeometry],
     view: View,
     plane: tuple[int, ...],
-    cache: TileCache,
+    cache: TileSource,
     chosen_level: int,
 ) -> bool:
     """True when every visible tile of `chosen_level` is cached (also when none is visible)."""
@@ -55,7 +62,7 @@ def _fill_from_coarser(
     chosen_level: int,
     plane: tuple[int, ...],
     hole: Rect,
-    cache: TileCache,
+    cache: TileSource,
     drawn: dict[TileKey, np.ndarray],
 ) -> None:
     for index in range(chosen_level + 1, len(levels)):

@@ -1,0 +1,268 @@
+"""Measurement helpers shared by viewer_session.py (ours, PySide6) and viewer_napari_session.py
+(napari, PyQt5 in its own venv): process start time, a GUI-stall timer, a per-frame log fed from
+the vispy canvas' draw event and the QOpenGLWidget's `frameSwapped`, a blank-frame check on the
+framebuffer, synthetic mouse drags, and a tiny script driver.
+
+Binding-agnostic: pass the Qt modules (QtCore, QtGui) of the binding in use. Standard library and
+numpy only otherwise, so it runs in both virtualenvs.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Iterator
+
+import numpy as np
+
+STALL_TICK_S = 0.010
+
+
+def process_start_monotonic() -> float:
+    """`time.monotonic()` value at which this process was created (10 ms resolution).
+
+    From /proc/self/stat field 22 (start time in clock ticks since boot) and CLOCK_BOOTTIME; with
+    `xvfb-run` the process is the Python interpreter itself, so Xvfb's start-up is not counted.
+    """
+    with open("/proc/self/stat") as f:
+        stat = f.read()
+    fields = stat[stat.rindex(")") + 2:].split()
+    start_ticks = int(fields[19])  # field 22 overall; fields[0] is field 3
+    age = time.clock_gettime(time.CLOCK_BOOTTIME) - start_ticks / os.sysconf("SC_CLK_TCK")
+    return time.monotonic() - age
+
+
+def peak_rss_mb() -> float:
+    """ru_maxrss of this process (and of waited-for children) in MB (10^6 bytes)."""
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return max(own, kids) * 1024 / 1e6
+
+
+def _enum(qt_core, scope: str, name: str):
+    qt = qt_core.Qt
+    holder = getattr(qt, scope, None)
+    return getattr(holder, name) if holder is not None and hasattr(holder, name) else getattr(qt, name)
+
+
+class StallMonitor:
+    """A 10 ms precise QTimer that records how late each tick is (the GUI thread was busy)."""
+
+    def __init__(self, qt_core, phase: Callable[[], str]) -> None:
+        self._phase = phase
+        self.timer = qt_core.QTimer()
+        self.timer.setTimerType(_enum(qt_core, "TimerType", "PreciseTimer"))
+        self.timer.setInterval(int(STALL_TICK_S * 1000))
+        self.timer.timeout.connect(self._tick)
+        self._last: float | None = None
+        self._last_phase = ""
+        self.by_phase: dict[str, list[float]] = {}
+        self.worst: list[tuple[float, float, str]] = []  # (lateness s, at monotonic, phase)
+        self.listeners: list[Callable[[], None]] = []
+
+    def start(self) -> None:
+        self._last = time.monotonic()
+        self._last_phase = self._phase()
+        self.timer.start()
+
+    def stop(self) -> None:
+        self.timer.stop()
+
+    def _tick(self) -> None:
+        now = time.monotonic()
+        late = max(now - self._last - STALL_TICK_S, 0.0)
+        self.by_phase.setdefault(self._last_phase, []).append(late)
+        if late > 0.030:
+            self.worst.append((late, now, self._last_phase))
+        self._last = now
+        self._last_phase = self._phase()
+        for listener in self.listeners:
+            listener()
+
+    def summary(self, phases: list[str]) -> dict:
+        values = [v for p in phases for v in self.by_phase.get(p, [])]
+        if not values:
+            return {"max_ms": None, "p99_ms": None, "over_50ms": 0, "ticks": 0}
+        arr = np.array(values) * 1000
+        return {"max_ms": round(float(arr.max()), 1), "p99_ms": round(float(np.percentile(arr, 99)), 1),
+                "over_50ms": int((arr > 50).sum()), "ticks": int(arr.size)}
+
+
+@dataclass
+class Frame:
+    drawn: float  # monotonic, end of the draw handlers
+    swapped: float | None = None  # monotonic, QOpenGLWidget.frameSwapped
+    draw_ms: float = 0.0
+    image: bool | None = None  # framebuffer checked: has image pixels (None: not checked)
+    sharp: bool = False
+    phase: str = ""
+    info: dict = field(default_factory=dict)
+
+    @property
+    def shown(self) -> float:
+        return self.swapped if self.swapped is not None else self.drawn
+
+
+def image_fraction(rgba: np.ndarray, threshold: int = 12) -> float:
+    """Fraction of framebuffer pixels that are not (near) black; overlays (scale bar, text)
+    cover well under 1 % of a 1600x1000 canvas."""
+    return float((rgba[..., :3].max(axis=-1) > threshold).mean())
+
+
+class FrameLog:
+    """Per-frame records from a vispy SceneCanvas hosted in a QOpenGLWidget.
+
+    `state()` is called at the end of every draw (inside paintGL, after the scene was drawn) and
+    returns (sharp: bool, info: dict). Until a frame with image pixels was seen, the framebuffer is
+    read back (glReadPixels) and checked; `image_min_fraction` of non-black pixels counts as image.
+    """
+
+    def __init__(self, scene_canvas, state: Callable[[], tuple[bool, dict]], phase: Callable[[], str],
+                 image_min_fraction: float = 0.05) -> None:
+        from vispy import gloo
+
+        self._gloo = gloo
+        self._canvas = scene_canvas
+        self._state = state
+        self._phase = phase
+        self._min_fraction = image_min_fraction
+        self.frames: list[Frame] = []
+        self.first_image: Frame | None = None
+        self.first_image_fraction: float | None = None
+        self.listeners: list[Callable[[Frame], None]] = []
+        self.capture_next: Callable[[np.ndarray], None] | None = None
+        self._draw_start = 0.0
+        scene_canvas.events.draw.connect(self._on_draw_start, position="first")
+        scene_canvas.events.draw.connect(self._on_draw_end, position="last")
+        native = scene_canvas.native
+        if hasattr(native, "frameSwapped"):
+            native.frameSwapped.connect(self._on_swapped)
+
+    def _on_draw_start(self, event=None) -> None:
+        self._draw_start = time.monotonic()
+
+    def _on_draw_end(self, event=None) -> None:
+        sharp, info = self._state()
+        frame = Frame(time.monotonic(), sharp=sharp, phase=self._phase(), info=info)
+        frame.draw_ms = (frame.drawn - self._draw_start) * 1000
+        if self.first_image is None or self.capture_next is not None:
+            pixels = self._gloo.read_pixels(alpha=True)
+            if self.first_image is None:
+                fraction = image_fraction(pixels)
+                frame.image = fraction >= self._min_fraction
+                if frame.image:
+                    self.first_image = frame
+                    self.first_image_fraction = fraction
+            if self.capture_next is not None:
+                capture, self.capture_next = self.capture_next, None
+                capture(pixels)
+        self.frames.append(frame)
+        if not hasattr(self._canvas.native, "frameSwapped"):
+            self._notify(frame)
+
+    def _on_swapped(self) -> None:
+        if self.frames and self.frames[-1].swapped is None:
+            self.frames[-1].swapped = time.monotonic()
+            self._notify(self.frames[-1])
+
+    def _notify(self, frame: Frame) -> None:
+        for listener in self.listeners:
+            listener(frame)
+
+    def first_after(self, t: float, sharp: bool | None = None) -> Frame | None:
+        for frame in self.frames:
+            if frame.drawn >= t and frame.swapped is not None and (sharp is None or frame.sharp == sharp):
+                return frame
+        return None
+
+    def between(self, t0: float, t1: float) -> list[Frame]:
+        return [f for f in self.frames if t0 <= f.drawn <= t1]
+
+
+def save_png(pixels: np.ndarray, path: str, qt_gui) -> None:
+    """Save an (H, W, 4) uint8 framebuffer read-back (rows bottom-up as GL gives them? vispy's
+    read_pixels already flips to top-down) as PNG via QImage."""
+    rgba = np.ascontiguousarray(pixels[..., :4] if pixels.shape[-1] == 4 else
+                                np.dstack([pixels, np.full(pixels.shape[:2], 255, np.uint8)]))
+    h, w = rgba.shape[:2]
+    image = qt_gui.QImage(rgba.data, w, h, 4 * w, qt_gui.QImage.Format.Format_RGBA8888
+                          if hasattr(qt_gui.QImage, "Format") else qt_gui.QImage.Format_RGBA8888)
+    image.copy().save(path)
+
+
+class Mouse:
+    """Synthetic mouse events sent straight to a widget (no window-system round trip)."""
+
+    def __init__(self, qt_core, qt_gui, qt_widgets, widget) -> None:
+        self._core, self._gui, self._widgets, self._widget = qt_core, qt_gui, qt_widgets, widget
+        self._left = _enum(qt_core, "MouseButton", "LeftButton")
+        self._none = _enum(qt_core, "MouseButton", "NoButton")
+        self._mods = _enum(qt_core, "KeyboardModifier", "NoModifier")
+        ev = qt_gui.QMouseEvent
+        scope = getattr(getattr(qt_core, "QEvent"), "Type", qt_core.QEvent)
+        self._types = {"press": scope.MouseButtonPress, "move": scope.MouseMove, "release": scope.MouseButtonRelease}
+        self._event_cls = ev
+
+    def _send(self, kind: str, x: float, y: float, held: bool) -> None:
+        local = self._core.QPointF(x, y)
+        glob = self._core.QPointF(self._widget.mapToGlobal(self._core.QPoint(0, 0))) + local
+        button = self._none if kind == "move" else self._left
+        buttons = self._left if held else self._none
+        try:
+            event = self._event_cls(self._types[kind], local, glob, button, buttons, self._mods)
+        except TypeError:
+            event = self._event_cls(self._types[kind], local, local, glob, button, buttons, self._mods)
+        self._widgets.QApplication.sendEvent(self._widget, event)
+
+    def press(self, x: float, y: float) -> None:
+        self._send("press", x, y, True)
+
+    def move(self, x: float, y: float) -> None:
+        self._send("move", x, y, True)
+
+    def release(self, x: float, y: float) -> None:
+        self._send("release", x, y, False)
+
+
+class Script:
+    """Runs a generator of steps on the GUI thread. The generator yields either a number
+    (sleep that many seconds) or a predicate (resume once it returns true, polled on every stall
+    tick and every frame); a predicate step times out after `timeout` seconds (then `timed_out` is
+    set and the script goes on)."""
+
+    def __init__(self, steps: Iterator, done: Callable[[], None], timeout: float = 30.0) -> None:
+        self._steps = steps
+        self._done = done
+        self._timeout = timeout
+        self._wait: tuple[str, object, float] | None = None
+        self.timed_out = False
+        self.finished = False
+
+    def poll(self, *_args) -> None:
+        if self.finished:
+            return
+        now = time.monotonic()
+        while True:
+            if self._wait is not None:
+                kind, what, since = self._wait
+                if kind == "sleep":
+                    if now < what:
+                        return
+                elif not what():
+                    if now - since < self._timeout:
+                        return
+                    self.timed_out = True
+                self._wait = None
+            try:
+                step = next(self._steps)
+            except StopIteration:
+                self.finished = True
+                self._done()
+                return
+            now = time.monotonic()
+            if callable(step):
+                self._wait = ("until", step, now)
+            else:
+                self._wait = ("sleep", now + float(step), now)

@@ -1,0 +1,253 @@
+"""One scripted viewing session of OZX Viewer, measured from inside a fresh process.
+
+    python benchmarks/viewer_session.py FILE --json [--profile OUT.pstats] [--shots DIR]
+
+Needs a display (run under `xvfb-run -a -s "-screen 0 1920x1200x24"` when DISPLAY is unset;
+bench_viewer.py does that). Opens FILE in the real `MainWindow` (1600x1000, at screen 0,0), the same
+way `ozx-viewer FILE` does, and measures, with monotonic clocks relative to the process start
+(from /proc, see viewer_measure.process_start_monotonic):
+
+* first image frame: the first frame (QOpenGLWidget.frameSwapped) whose framebuffer, read back
+  with glReadPixels at the end of the draw, has >= 5 % non-black pixels (overlays alone are < 1 %);
+* first sharp frame: the first frame drawn while `TileStream.sharp()` is true (every visible tile of
+  the level chosen for the view is uploaded and in the draw list);
+* 8 zoom-in steps by 2x around a fixed image point (`ImageCanvas.zoom(2, centre)`, what the
+  keyboard zoom calls; the wheel goes through the same camera), each: time from the move to the
+  next frame and to the next sharp frame, the chosen level; 0.2 s pause after each sharp frame;
+* a pan across the whole image width at 1 screen pixel per level-0 pixel (level 0 chosen): a jump
+  to the left edge (time to sharp), then a left-button mouse drag sent to the canvas widget at
+  ~3000 px/s until the right edge shows; frames per second while dragging, the fraction of those
+  frames that were sharp, and the time from the release to sharp;
+* GUI-thread stalls: a 10 ms precise QTimer that records its own lateness, per phase;
+* draw time per frame (first to last draw handler), peak RSS (ru_maxrss).
+
+Prints one JSON object (last stdout line with --json). `--profile` runs cProfile on the GUI thread
+from the event loop's start to the end and dumps pstats.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+T_IMPORT = time.monotonic()
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import statistics  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+for p in (str(HERE.parent), str(HERE)):
+    if p not in sys.path:
+        sys.path.insert(0, p)
+
+from viewer_measure import FrameLog, Mouse, Script, StallMonitor, peak_rss_mb, process_start_monotonic, save_png  # noqa: E402
+
+ZOOM_STEPS = 8
+ZOOM_FACTOR = 2.0
+ZOOM_POINT = (0.62, 0.41)  # fraction of image width, height
+PAUSE_S = 0.2
+PAN_SPEED_PX_S = 3000.0
+PAN_SCREEN_PX_PER_LEVEL0_PX = 1.0
+WAIT_TIMEOUT_S = 30.0
+HARD_TIMEOUT_S = 240.0
+
+
+def ms(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds * 1000, 1)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("path")
+    parser.add_argument("--json", action="store_true", help="print the result as one JSON line")
+    parser.add_argument("--profile", help="cProfile the GUI thread into this .pstats file")
+    parser.add_argument("--shots", help="save framebuffer PNGs (first image, first sharp, end) here")
+    parser.add_argument("--zoom-steps", type=int, default=ZOOM_STEPS)
+    parser.add_argument("--pan-speed", type=float, default=PAN_SPEED_PX_S)
+    args = parser.parse_args()
+
+    t_start = process_start_monotonic()
+    os.environ.setdefault("QT_QPA_PLATFORM", "xcb")
+    from PySide6 import QtCore, QtGui, QtWidgets
+
+    from viewer.app.main import APP_NAME
+    from viewer.app.window import MainWindow
+
+    app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
+    app.setApplicationName(APP_NAME)
+    t_imported = time.monotonic()
+
+    phase = ["startup"]
+    window = MainWindow()
+    window.resize(1600, 1000)
+    window.move(0, 0)
+    canvas = window.canvas
+
+    def state() -> tuple[bool, dict]:
+        session = window.session
+        if session is None:
+            return False, {}
+        stream = session.stream
+        return stream.sharp(), {"level": stream.chosen_level(), "tiles": len(stream.textures)}
+
+    log = FrameLog(canvas, state, lambda: phase[0])
+    monitor = StallMonitor(QtCore, lambda: phase[0])
+    result: dict = {"viewer": "ozx-viewer", "file": os.path.basename(args.path)}
+    marks: dict[str, float] = {}
+    shots = Path(args.shots) if args.shots else None
+    if shots:
+        shots.mkdir(parents=True, exist_ok=True)
+
+    def shoot(name: str) -> None:
+        if shots:
+            log.capture_next = lambda px: save_png(px, str(shots / f"ours-{name}.png"), QtGui)
+            canvas.update()
+
+    def sharp_since(t: float):
+        return lambda: log.first_after(t, sharp=True) is not None
+
+    def run():
+        # ---- open ----------------------------------------------------------------------------
+        yield lambda: log.first_image is not None
+        yield sharp_since(marks["open"])
+        first_sharp = log.first_after(marks["open"], sharp=True)
+        marks["first_sharp"] = first_sharp.shown if first_sharp else float("nan")
+        result["open_level"] = first_sharp.info.get("level") if first_sharp else None
+        shoot("first-sharp")
+        phase[0] = "pause"
+        yield PAUSE_S
+        # ---- zoom ----------------------------------------------------------------------------
+        session = window.session
+        bx0, by0, bx1, by1 = session.world_bounds
+        point = (bx0 + ZOOM_POINT[0] * (bx1 - bx0), by0 + ZOOM_POINT[1] * (by1 - by0))
+        steps = []
+        for i in range(args.zoom_steps):
+            phase[0] = "zoom"
+            t = time.monotonic()
+            canvas.zoom(ZOOM_FACTOR, centre=point)
+            yield sharp_since(t)
+            first = log.first_after(t)
+            sharp = log.first_after(t, sharp=True)
+            steps.append({"step": i + 1, "level": session.stream.chosen_level(),
+                          "to_first_frame_ms": ms(first.shown - t) if first else None,
+                          "to_sharp_ms": ms(sharp.shown - t) if sharp else None})
+            phase[0] = "pause"
+            yield PAUSE_S
+        result["zoom_steps"] = steps
+        shoot("zoomed")
+        yield PAUSE_S
+        # ---- pan -----------------------------------------------------------------------------
+        phase[0] = "pan-jump"
+        view = canvas.world_view()
+        sx = session.stream.geometries[0].scale[1]
+        wpp = PAN_SCREEN_PX_PER_LEVEL0_PX * sx  # world units per device pixel
+        width, height = view.canvas_px[0] * wpp, view.canvas_px[1] * wpp
+        y0 = min(max(point[1] - height / 2, by0), by1 - height)
+        t = time.monotonic()
+        canvas.show_rect((bx0, y0, bx0 + width, y0 + height))
+        yield sharp_since(t)
+        sharp = log.first_after(t, sharp=True)
+        pan = {"level": session.stream.chosen_level(), "jump_to_sharp_ms": ms(sharp.shown - t) if sharp else None}
+        phase[0] = "pause"
+        yield PAUSE_S
+        phase[0] = "pan"
+        mouse = Mouse(QtCore, QtGui, QtWidgets, canvas.native)
+        ratio = canvas.pixel_scale
+        x, y = canvas.native.width() / 2, canvas.native.height() / 2
+        mouse.press(x, y)
+        t_pan = last = time.monotonic()
+        while canvas.world_view().x1 < bx1:
+            yield 0.016
+            now = time.monotonic()
+            x -= args.pan_speed * (now - last) / ratio
+            last = now
+            mouse.move(x, y)
+        mouse.release(x, y)
+        t_release = time.monotonic()
+        frames = log.between(t_pan, t_release)
+        pan.update({
+            "duration_s": round(t_release - t_pan, 2),
+            "distance_level0_px": round((canvas.world_view().x0 - bx0) / sx),
+            "frames": len(frames),
+            "fps": round(len(frames) / (t_release - t_pan), 1),
+            "sharp_frame_fraction": round(sum(f.sharp for f in frames) / max(len(frames), 1), 3),
+        })
+        phase[0] = "pan-settle"
+        yield sharp_since(t_release)
+        sharp = log.first_after(t_release, sharp=True)
+        pan["release_to_sharp_ms"] = ms(sharp.shown - t_release) if sharp else None
+        result["pan"] = pan
+        shoot("end")
+        phase[0] = "end"
+        yield 0.05
+
+    def finish() -> None:
+        monitor.stop()
+        app.quit()
+
+    script = Script(run(), finish, timeout=WAIT_TIMEOUT_S)
+    monitor.listeners.append(script.poll)
+    log.listeners.append(script.poll)
+
+    def first_image_shot(frame) -> None:
+        if frame is log.first_image and shots and not marks.get("shot_first"):
+            marks["shot_first"] = 1
+            shoot("first-image")
+
+    log.listeners.append(first_image_shot)
+    QtCore.QTimer.singleShot(int(HARD_TIMEOUT_S * 1000), lambda: (result.setdefault("error", "hard timeout"), finish()))
+
+    profiler = None
+    if args.profile:
+        import cProfile
+
+        profiler = cProfile.Profile()
+    window.show()
+    marks["open"] = time.monotonic()
+    window.open_path(args.path)
+    phase[0] = "open"
+    monitor.start()
+    if profiler:
+        profiler.enable()
+    app.exec()
+    if profiler:
+        profiler.disable()
+        profiler.dump_stats(args.profile)
+
+    first = log.first_image
+    draw = [f.draw_ms for f in log.frames]
+    result.update({
+        "import_done_s": round(t_imported - t_start, 3),
+        "script_started_s": round(T_IMPORT - t_start, 3),
+        "open_called_s": round(marks["open"] - t_start, 3),
+        "first_image_s": round(first.shown - t_start, 3) if first else None,
+        "first_image_fraction": round(log.first_image_fraction, 3) if first else None,
+        "first_sharp_s": round(marks.get("first_sharp", float("nan")) - t_start, 3) if "first_sharp" in marks else None,
+        "sharp_after_open_s": round(marks["first_sharp"] - marks["open"], 3) if "first_sharp" in marks else None,
+        "stall_open": monitor.summary(["open"]),
+        "stall_session": monitor.summary(["zoom", "pause", "pan-jump", "pan", "pan-settle"]),
+        "stall_by_phase": {p: monitor.summary([p]) for p in monitor.by_phase},
+        "worst_stalls": [{"ms": round(l * 1000, 1), "at_s": round(t - t_start, 3), "phase": p}
+                         for l, t, p in sorted(monitor.worst, reverse=True)[:8]],
+        "frames": len(log.frames),
+        "draw_ms": {"median": round(statistics.median(draw), 1) if draw else None,
+                    "max": round(max(draw), 1) if draw else None},
+        "timed_out": script.timed_out or not script.finished,
+        "peak_rss_mb": round(peak_rss_mb(), 1),
+    })
+    zoom = [s["to_sharp_ms"] for s in result.get("zoom_steps", []) if s["to_sharp_ms"] is not None]
+    result["zoom_sharp_max_ms"] = max(zoom) if zoom else None
+    result["zoom_sharp_median_ms"] = statistics.median(zoom) if zoom else None
+    if args.json:
+        print(json.dumps(result))
+    else:
+        print(json.dumps(result, indent=2))
+    window.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

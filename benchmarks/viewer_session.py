@@ -206,10 +206,10 @@ def main() -> int:
 
         profiler = cProfile.Profile()
     window.show()
+    phase[0] = "open"
+    monitor.start()  # before opening: a blocking open counts as a stall of the first tick
     marks["open"] = time.monotonic()
     window.open_path(args.path)
-    phase[0] = "open"
-    monitor.start()
     if profiler:
         profiler.enable()
     app.exec()

@@ -7,13 +7,13 @@ from vispy import scene
 from vispy.util.event import Event
 
 from ..tiles import View
+from .overlay import CanvasOverlay
 from .tile_visual import CompositeTiles, LabelTiles
 from .units import format_length, nice_length
 
 Rect = tuple[float, float, float, float]
 
 SCALE_BAR_TARGET_PX = 120
-_MARGIN_PX = 16
 
 
 class ImageCanvas(scene.SceneCanvas):
@@ -32,15 +32,10 @@ class ImageCanvas(scene.SceneCanvas):
         self.view.scene.transform.changed.connect(self._on_view_changed)
         self.events.resize.connect(self._on_view_changed)
         self._unit: str | None = None
-        self._bar = scene.visuals.Line(color="white", width=3, parent=self.view, method="gl")
-        self._bar_text = scene.visuals.Text("", color="white", font_size=9, anchor_x="center",
-                                            anchor_y="top", parent=self.view)
-        self._loading = scene.visuals.Text("loading…", color=(1, 1, 0.5, 0.9), font_size=9,
-                                           anchor_x="right", anchor_y="bottom", parent=self.view)
-        self._loading.visible = False
+        self._overlay = CanvasOverlay(self.native)
         self._overlays_shown = True
         self._has_scale = False
-        self._bar.visible = self._bar_text.visible = False
+        self._loading = False
         self.freeze()
 
     # ---- layers ------------------------------------------------------------------------------
@@ -97,42 +92,44 @@ class ImageCanvas(scene.SceneCanvas):
         """Show the scale bar for world units `unit` (a UDUNITS name; None: level-0 pixels)."""
         self._unit = unit
         self._has_scale = True
-        self._bar.visible = self._bar_text.visible = self._overlays_shown
         self._place_overlays()
 
     def set_loading(self, loading: bool) -> None:
-        if self._loading.visible != loading:
-            self._loading.visible = loading
-            self.update()
+        self._loading = loading
+        self._overlay.set_loading(loading and self._overlays_shown)
 
     @property
     def loading_shown(self) -> bool:
-        return bool(self._loading.visible)
+        return self._overlay.loading
+
+    @property
+    def scale_bar(self) -> tuple[float, str] | None:
+        """The scale bar shown: (length in logical pixels, label), or None."""
+        return self._overlay.bar
+
+    @property
+    def overlay(self) -> CanvasOverlay:
+        """The Qt widget over the canvas that paints the scale bar and the loading indicator."""
+        return self._overlay
 
     def show_overlays(self, shown: bool) -> None:
-        """Show or hide the scale bar and the loading indicator (tests compare bare pixels)."""
+        """Show or hide the scale bar and the loading indicator.
+
+        They are painted by Qt over the canvas and never appear in the GL framebuffer."""
         self._overlays_shown = shown
-        self._bar.visible = self._bar_text.visible = shown and self._has_scale
-        self._loading.parent = self.view if shown else None
-        self.update()
+        self._overlay.set_loading(self._loading and shown)
+        self._place_overlays()
 
     def _on_view_changed(self, event=None) -> None:
         self._place_overlays()
         self.events.view_changed()
 
     def _place_overlays(self) -> None:
-        width, height = self.view.size
-        self._loading.pos = (width - _MARGIN_PX / 2, _MARGIN_PX / 2)
+        width = self.view.size[0]
         view = self.world_view()
-        if width <= 0 or view.x1 <= view.x0:
+        if not (self._has_scale and self._overlays_shown) or width <= 0 or view.x1 <= view.x0:
+            self._overlay.set_bar(None)
             return
         world_per_px = (view.x1 - view.x0) / width
         length = nice_length(SCALE_BAR_TARGET_PX * world_per_px)
-        bar_px = length / world_per_px
-        y = height - _MARGIN_PX
-        self._bar.set_data(pos=[[_MARGIN_PX, y], [_MARGIN_PX + bar_px, y]])
-        label, position = format_length(length, self._unit), (_MARGIN_PX + bar_px / 2, y - 4)
-        if self._bar_text.text != label:  # re-laying out text every pan costs a frame's worth
-            self._bar_text.text = label
-        if tuple(self._bar_text.pos[0][:2]) != position:
-            self._bar_text.pos = position
+        self._overlay.set_bar((round(float(length / world_per_px), 2), format_length(length, self._unit)))

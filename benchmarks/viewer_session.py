@@ -65,6 +65,7 @@ def main() -> int:
     parser.add_argument("--json", action="store_true", help="print the result as one JSON line")
     parser.add_argument("--profile", help="cProfile the GUI thread into this .pstats file")
     parser.add_argument("--shots", help="save framebuffer PNGs (first image, first sharp, end) here")
+    parser.add_argument("--frames-out", help="dump every frame (draw ms, draw->swap ms, phase, sharp) and every tick gap > 30 ms as JSON")
     parser.add_argument("--zoom-steps", type=int, default=ZOOM_STEPS)
     parser.add_argument("--pan-speed", type=float, default=PAN_SPEED_PX_S)
     args = parser.parse_args()
@@ -241,6 +242,14 @@ def main() -> int:
     zoom = [s["to_sharp_ms"] for s in result.get("zoom_steps", []) if s["to_sharp_ms"] is not None]
     result["zoom_sharp_max_ms"] = max(zoom) if zoom else None
     result["zoom_sharp_median_ms"] = statistics.median(zoom) if zoom else None
+    if args.frames_out:
+        Path(args.frames_out).write_text(json.dumps({
+            "frames": [{"drawn_s": round(f.drawn - t_start, 4), "draw_ms": round(f.draw_ms, 1),
+                        "draw_to_swap_ms": ms(f.swapped - f.drawn) if f.swapped else None,
+                        "phase": f.phase, "sharp": f.sharp, **f.info} for f in log.frames],
+            "stalls": [{"ms": round(l * 1000, 1), "ended_s": round(t - t_start, 4), "phase": p}
+                       for l, t, p in monitor.worst],
+        }, indent=1))
     if args.json:
         print(json.dumps(result))
     else:

@@ -251,7 +251,9 @@ def main() -> None:
             out = log_dir / f"{name}-profile.pstats"
             r = run_session(sessions[name] + ["--profile", str(out)], log_dir, f"{name}-profile")
             print(f"  profiled {name}: {out} ({r.get('wall_s')} s)", file=sys.stderr)
-    (log_dir / "results.json").write_text(json.dumps({"image": info, "results": results}, indent=2))
+    head = subprocess.run(["git", "describe", "--always", "--dirty"], capture_output=True, text=True, cwd=REPO).stdout.strip()
+    (log_dir / "results.json").write_text(json.dumps({"image": info, "git": head, "results": results}, indent=2))
+    print(f"app version: git {head}", file=sys.stderr)
     lines = print_table(results, image)
     (log_dir / "table.txt").write_text("\n".join(lines) + "\n")
     print(f"\nraw results: {log_dir.relative_to(REPO)}/results.json", file=sys.stderr)

@@ -108,7 +108,8 @@ class Frame:
 def image_fraction(rgba: np.ndarray, threshold: int = 12) -> float:
     """Fraction of framebuffer pixels that are not (near) black; overlays (scale bar, text)
     cover well under 1 % of a 1600x1000 canvas."""
-    return float((rgba[..., :3].max(axis=-1) > threshold).mean())
+    sub = rgba[::4, ::4]  # every 16th pixel: ~0.3 ms instead of ~40 ms for a full-canvas max()
+    return float(((sub[..., 0] > threshold) | (sub[..., 1] > threshold) | (sub[..., 2] > threshold)).mean())
 
 
 class FrameLog:
@@ -182,8 +183,7 @@ class FrameLog:
 
 
 def save_png(pixels: np.ndarray, path: str, qt_gui) -> None:
-    """Save an (H, W, 4) uint8 framebuffer read-back (rows bottom-up as GL gives them? vispy's
-    read_pixels already flips to top-down) as PNG via QImage."""
+    """Save an (H, W, 4) uint8 framebuffer read-back (vispy's read_pixels gives rows top-down) as PNG."""
     rgba = np.ascontiguousarray(pixels[..., :4] if pixels.shape[-1] == 4 else
                                 np.dstack([pixels, np.full(pixels.shape[:2], 255, np.uint8)]))
     h, w = rgba.shape[:2]

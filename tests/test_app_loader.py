@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import numpy as np
 
 from tests.omezarr_fixtures import omero_channels, pyramid, write_image
 from viewer.app.loader import LabelTileLoader, TileLoader, level_index
-from viewer.app.opening import auto_windows, layout_of, prepare, start_plane
+from viewer.app import preparing
+from viewer.app.opening import OpenedImage, PendingOpen, auto_windows, layout_of, prepare, start_plane
+from viewer.app.preparing import tile_loader
 from viewer.ome import open_document
 from viewer.tiles import TileKey
 
@@ -68,3 +71,65 @@ def test_prepare_honours_default_z_and_turns_off_rgba_alpha(tmp_path: Path) -> N
     opened = prepare(str(tmp_path / "rgba"))
     assert opened.image.rgb and [c.active for c in opened.image.channels] == [True, True, True, False]
     opened.document.close()
+
+
+def test_prepare_reads_the_coarsest_tiles_of_the_start_plane(tmp_path: Path, monkeypatch) -> None:
+    data = np.random.default_rng(2).integers(0, 60000, (5, 2, 600, 520)).astype(np.uint16)
+    write_image(tmp_path / "p", "", pyramid(data, 2), "zcyx", chunks=(1, 1, 128, 128))
+    opened = prepare(str(tmp_path / "p"))
+    try:
+        assert opened.start_plane == (2,)
+        loader = tile_loader(opened)
+        rows, cols = loader.geometries[1].grid
+        assert rows * cols > 1
+        assert set(opened.first_tiles) == {TileKey(1, (2,), ty, tx) for ty in range(rows) for tx in range(cols)}
+        for key, tile in opened.first_tiles.items():
+            np.testing.assert_array_equal(tile, loader(key))
+    finally:
+        opened.document.close()
+    monkeypatch.setattr(preparing, "FIRST_TILES_MAX", rows * cols - 1)  # too many: left to the stream
+    opened = prepare(str(tmp_path / "p"))
+    assert opened.first_tiles == {}
+    opened.document.close()
+
+
+def test_pending_open_gives_its_outcome_once_to_every_callback(tmp_path: Path) -> None:
+    write_image(tmp_path / "i", "", [np.ones((2, 16, 16), dtype=np.uint8)], "cyx", chunks=(1, 16, 16))
+    pending = PendingOpen(str(tmp_path / "i"))
+    early: list[tuple[object, str | None]] = []
+    done = threading.Event()
+    pending.add_done_callback(lambda result, message: (early.append((result, message)), done.set()))
+    assert done.wait(10)
+    late: list[tuple[object, str | None]] = []
+    pending.add_done_callback(lambda result, message: late.append((result, message)))  # runs at once
+    assert len(early) == len(late) == 1 and early[0][0] is late[0][0]
+    opened, message = early[0]
+    assert isinstance(opened, OpenedImage) and message is None
+    assert len(opened.first_tiles) == 1
+    opened.document.close()
+
+    missing = str(tmp_path / "missing.ozx")
+    failed = PendingOpen(missing)
+    outcomes: list[tuple[object, str | None]] = []
+    done.clear()
+    failed.add_done_callback(lambda result, message: (outcomes.append((result, message)), done.set()))
+    assert done.wait(10)
+    (result, message), = outcomes
+    assert result == missing and message and "\n" not in message
+
+
+def test_the_gui_command_starts_reading_before_the_window_exists(monkeypatch) -> None:
+    import viewer.app.main as main_module
+    from viewer import cli
+    from viewer.app.startup import sample_path
+
+    calls: list[tuple[list[str], PendingOpen]] = []
+    monkeypatch.setattr(main_module, "run", lambda paths, pending=None: calls.append((paths, pending)) or 0)
+    assert cli._run_gui([]) == 0
+    (paths, pending), = calls
+    assert paths == [] and pending.path == str(sample_path())
+    done = threading.Event()
+    outcomes: list[object] = []
+    pending.add_done_callback(lambda result, _message: (outcomes.append(result), done.set()))
+    assert done.wait(10) and isinstance(outcomes[0], OpenedImage)
+    outcomes[0].document.close()

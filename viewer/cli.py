@@ -104,12 +104,16 @@ def _validate(path: str, strict: bool, as_json: bool) -> int:
 
 
 def _run_gui(paths: list[str]) -> int:
+    from .app.startup import PendingOpen, sample_path
+
+    # Read the file on a thread while Qt and vispy are imported: the first frame needs both.
+    pending = PendingOpen(paths[0] if paths else str(sample_path()))
     try:
         from .app.main import run
     except ImportError as exc:
         print(f"ozx-viewer: the viewer window cannot start ({exc})", file=sys.stderr)
         return EXIT_ERROR
-    return run(paths)
+    return run(paths, pending)
 
 
 if __name__ == "__main__":

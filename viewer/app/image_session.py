@@ -11,10 +11,10 @@ from PySide6.QtCore import QObject, Signal
 from ..ome.model import LabelMap
 from ..render.canvas import ImageCanvas
 from ..render.textures import texture_scale
-from ..render.tile_visual import MAX_SLOTS, ChannelStyle
+from ..render.tile_visual import ChannelStyle
 from ..tiles import default_cache_budget
-from .loader import LabelTileLoader, PlaneLayout, TileLoader, level_index
-from .opening import OpenedImage, layout_of
+from .loader import LabelTileLoader, PlaneLayout, level_index
+from .preparing import OpenedImage, channel_slots, layout_of, tile_loader
 from .tile_stream import TileStream
 
 #: Label maps are shown at open only when there are at most this many.
@@ -33,12 +33,15 @@ class ImageSession(QObject):
         self.opened = opened
         image = opened.image
         self._canvas = canvas
-        self.slots = min(len(image.channels), MAX_SLOTS)
+        self.slots = channel_slots(image)
         self._scale = texture_scale(image.levels[0].dtype)
         self.composite = canvas.add_composite(self.slots)
-        loader = TileLoader(image.levels, opened.layout, range(self.slots))
+        loader = tile_loader(opened)
         budget = default_cache_budget()
         self.stream = self._stream(self.composite, loader.geometries, loader, budget)
+        for key, tile in opened.first_tiles.items():  # read while opening: the first frame needs no load
+            self.stream.cache.put(key, tile)
+        opened.first_tiles = {}
         self._label_budget = budget // 4
         self._labels: list[tuple[LabelMap, PlaneLayout]] = [(m, layout_of(m.axes)) for m in image.labels]
         self._label_layers: dict[int, tuple[object, TileStream]] = {}

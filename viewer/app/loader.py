@@ -9,7 +9,7 @@ import numpy as np
 
 from ..ome.model import Level
 from ..render.colors import RGBA, colorize_labels
-from ..render.textures import texture_dtype
+from ..render.formats import texture_dtype
 from ..tiles import LevelGeometry, TileKey, tile_shape_for
 
 

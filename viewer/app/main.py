@@ -5,33 +5,23 @@ from __future__ import annotations
 import logging
 import sys
 import traceback
-from pathlib import Path
 
 from PySide6.QtWidgets import QApplication
 
-import viewer
-
+from .startup import PendingOpen, sample_path
 from .window import APP_NAME, MainWindow
+
+__all__ = ["run", "sample_path"]
 
 DESKTOP_FILE_NAME = "io.github.ozxviewer.OzxViewer"
 logger = logging.getLogger(__name__)
 
 
-def sample_path() -> Path:
-    """The bundled sample: next to a frozen executable's data, else in the source tree."""
-    candidates = []
-    frozen_root = getattr(sys, "_MEIPASS", None)
-    if frozen_root:
-        candidates.append(Path(frozen_root) / "resources" / "sample.ozx")
-    candidates.append(Path(viewer.__file__).resolve().parent.parent / "resources" / "sample.ozx")
-    for candidate in candidates:
-        if candidate.is_file():
-            return candidate
-    return candidates[-1]
+def run(paths: list[str], pending: PendingOpen | None = None) -> int:
+    """Show the window with `paths[0]` (or the bundled sample) and run until it closes.
 
-
-def run(paths: list[str]) -> int:
-    """Show the window with `paths[0]` (or the bundled sample) and run until it closes."""
+    `pending`: the opening of that file, if the caller started it already.
+    """
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName(APP_NAME)
     app.setApplicationDisplayName(APP_NAME)
@@ -41,7 +31,10 @@ def run(paths: list[str]) -> int:
     sys.excepthook = lambda kind, exc, tb: _report_bug(window, kind, exc, tb)
     try:
         window.show()
-        window.open_path(paths[0] if paths else str(sample_path()))
+        if pending is not None:
+            window.open_pending(pending)
+        else:
+            window.open_path(paths[0] if paths else str(sample_path()))
         return app.exec()
     finally:
         sys.excepthook = previous_hook

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 from ..render.canvas import ImageCanvas
 from ..render.units import abbreviate
 from .image_session import LABEL_OPACITY, ImageSession
-from .opening import DocumentOpener, OpenedImage
+from .opening import DocumentOpener, OpenedImage, PendingOpen
 from .panels import ChannelPanel, LabelPanel
 
 APP_NAME = "OZX Viewer"
@@ -82,6 +82,11 @@ class MainWindow(QMainWindow):
         """Start opening `path` in the background; the current image stays until it is ready."""
         self.statusBar().showMessage(f"Opening {os.path.basename(path)}…")
         self.opener.open(path)
+
+    def open_pending(self, pending: PendingOpen) -> None:
+        """Like `open_path`, for an opening that was started before the window existed."""
+        self.statusBar().showMessage(f"Opening {os.path.basename(pending.path)}…")
+        self.opener.adopt(pending)
 
     def open_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open OME-Zarr", "", FILE_FILTER)

@@ -1,4 +1,4 @@
-"""GPU textures of tiles: formats per data type and a byte-budgeted store of uploaded tiles."""
+"""GPU textures of tiles and a byte-budgeted store of uploaded tiles (formats: `formats.py`)."""
 
 from __future__ import annotations
 
@@ -9,33 +9,11 @@ from typing import Hashable, Iterable, Sequence
 import numpy as np
 from vispy import gloo
 
+from .formats import FORMATS, texture_dtype, texture_scale
+
 Rect = tuple[float, float, float, float]
 
-# Texture data type → (GL internal format, the raw value that samples as 1.0).
-_FORMATS: dict[np.dtype, tuple[str, float]] = {
-    np.dtype(np.uint8): ("r8", 255.0),
-    np.dtype(np.uint16): ("r16", 65535.0),
-    np.dtype(np.float32): ("r32f", 1.0),
-}
-
-
-def texture_dtype(dtype: np.dtype) -> np.dtype:
-    """The type a channel is uploaded as: uint8 and uint16 as they are (bool as uint8), else float32.
-
-    float32 is exact for the 8- and 16-bit integer types and rounds 32-bit integers and float64
-    to 24 significant bits.
-    """
-    dtype = np.dtype(dtype)
-    if dtype in _FORMATS:
-        return dtype
-    if dtype.kind == "b":
-        return np.dtype(np.uint8)
-    return np.dtype(np.float32)
-
-
-def texture_scale(dtype: np.dtype) -> float:
-    """Raw value that a texture of `texture_dtype(dtype)` samples as 1.0 in the shader."""
-    return _FORMATS[texture_dtype(dtype)][1]
+__all__ = ["TextureStore", "TileTextures", "make_texture", "texture_dtype", "texture_scale"]
 
 
 @dataclass
@@ -51,7 +29,7 @@ def make_texture(plane: np.ndarray) -> gloo.Texture2D:
     """A nearest-neighbour texture from a C-contiguous (rows, cols) channel or (rows, cols, 4) RGBA8."""
     if plane.ndim == 3:
         return gloo.Texture2D(plane, internalformat="rgba8", interpolation="nearest", wrapping="clamp_to_edge")
-    internal, _ = _FORMATS[plane.dtype]
+    internal, _ = FORMATS[plane.dtype]
     return gloo.Texture2D(plane, format="luminance", internalformat=internal,
                           interpolation="nearest", wrapping="clamp_to_edge")
 

@@ -16,10 +16,8 @@ from vispy.scene.visuals import create_visual_node
 from vispy.visuals import Visual
 
 from .colors import hex_to_rgb
+from .formats import MAX_SLOTS
 from .textures import TileTextures
-
-#: Channels one composite pass can sample (OpenGL guarantees 16 texture units per shader).
-MAX_SLOTS = 12
 
 _VERTEX = """
 attribute vec2 a_corner;

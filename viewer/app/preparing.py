@@ -1,0 +1,172 @@
+"""Open a document and prepare its first image, without Qt or GL, on any thread.
+
+Preparing includes reading the coarsest level's tiles of the start plane (when there are only a
+few), which the first frame shows; the window's tile stream starts with them in its cache.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field, replace
+from typing import Sequence
+
+import numpy as np
+
+from ..errors import OzxError
+from ..ome import open_document
+from ..ome.model import Axis, Channel, Document, Image
+from ..render.formats import MAX_SLOTS
+from ..tiles import TileKey
+from .loader import PlaneLayout, TileLoader, level_index
+
+logger = logging.getLogger(__name__)
+
+AUTO_PERCENTILES = (0.5, 99.5)
+#: The automatic window samples at most this many pixels per side of the coarsest level.
+AUTO_SAMPLE_SIDE = 2048
+#: The coarsest level is read while preparing when it has at most this many tiles and bytes.
+FIRST_TILES_MAX = 16
+FIRST_TILES_MAX_BYTES = 64 << 20
+
+
+@dataclass
+class OpenedImage:
+    """A document and the image to show, with channel windows completed and a start plane.
+
+    `first_tiles`: tiles already read with `tile_loader(self)` (the coarsest level's, or none).
+    """
+
+    path: str
+    document: Document
+    image: Image
+    layout: PlaneLayout
+    start_plane: tuple[int, ...]
+    first_tiles: dict[TileKey, np.ndarray] = field(default_factory=dict)
+
+
+def layout_of(axes: Sequence[Axis]) -> PlaneLayout:
+    """Rows and columns are the last two space axes (else the last two axes), as in `Image`."""
+    spatial = [i for i, a in enumerate(axes) if a.type == "space"]
+    row, col = spatial[-2:] if len(spatial) >= 2 else (len(axes) - 2, len(axes) - 1)
+    channel = next((i for i, a in enumerate(axes) if a.type == "channel"), None)
+    sliders = tuple(i for i in range(len(axes)) if i not in (row, col, channel))
+    return PlaneLayout(row, col, channel, sliders)
+
+
+def start_plane(image: Image) -> tuple[int, ...]:
+    """rdefs defaultZ/defaultT where given and in range, else the middle z and t = 0."""
+    shape = image.levels[0].shape
+    plane = []
+    for axis in image.slider_axes:
+        size, kind = shape[axis], image.axes[axis].type
+        if kind == "space":
+            index = image.default_z if image.default_z is not None else size // 2
+        elif kind == "time":
+            index = image.default_t if image.default_t is not None else 0
+        else:
+            index = 0
+        plane.append(min(max(index, 0), size - 1))
+    return tuple(plane)
+
+
+def auto_windows(image: Image, layout: PlaneLayout, plane: tuple[int, ...]) -> list[Channel]:
+    """Channels whose window is not from the metadata get percentiles of the coarsest level."""
+    if all(c.from_metadata for c in image.channels):
+        return image.channels
+    level = image.levels[-1]
+    region = [slice(None)] * len(level.shape)
+    for axis, index in zip(layout.sliders, plane):
+        i = level_index(index, image.levels[0].shape[axis], level.shape[axis])
+        region[axis] = slice(i, i + 1)
+    for axis in (layout.row, layout.col):
+        size = level.shape[axis]
+        start = max((size - AUTO_SAMPLE_SIDE) // 2, 0)
+        region[axis] = slice(start, start + AUTO_SAMPLE_SIDE)
+    data = level.array.read(tuple(region))
+    channels = []
+    for i, channel in enumerate(image.channels):
+        if channel.from_metadata:
+            channels.append(channel)
+            continue
+        values = data if layout.channel is None else np.take(data, i, axis=layout.channel)
+        channels.append(replace(channel, window=_percentile_window(values)))
+    return channels
+
+
+def _percentile_window(values: np.ndarray) -> tuple[float, float]:
+    values = values.astype(np.float64, copy=False).ravel()
+    values = values[np.isfinite(values)]
+    if values.size == 0:
+        return 0.0, 1.0
+    lo, hi = (float(v) for v in np.percentile(values, AUTO_PERCENTILES))
+    if hi <= lo:
+        lo, hi = float(values.min()), float(values.max())
+    if hi <= lo:
+        hi = lo + 1.0
+    return lo, hi
+
+
+def channel_slots(image: Image) -> int:
+    """How many channels (the first ones) the composite layer shows."""
+    return min(len(image.channels), MAX_SLOTS)
+
+
+def tile_loader(opened: OpenedImage) -> TileLoader:
+    """The loader of the image's composite tiles (the one `first_tiles` were read with)."""
+    image = opened.image
+    return TileLoader(image.levels, opened.layout, range(channel_slots(image)))
+
+
+def read_first_tiles(opened: OpenedImage) -> dict[TileKey, np.ndarray]:
+    """Every tile of the coarsest level on the start plane, if they are few; read errors are left
+    to the tile stream, which reports them."""
+    loader = tile_loader(opened)
+    index = len(loader.geometries) - 1
+    geometry = loader.geometries[index]
+    rows, cols = geometry.grid
+    channels = channel_slots(opened.image) if opened.layout.channel is not None else 1
+    nbytes = channels * geometry.shape[0] * geometry.shape[1] * loader.dtype.itemsize
+    if rows * cols > FIRST_TILES_MAX or nbytes > FIRST_TILES_MAX_BYTES:
+        return {}
+    tiles = {}
+    for ty in range(rows):
+        for tx in range(cols):
+            key = TileKey(index, opened.start_plane, ty, tx)
+            try:
+                tiles[key] = loader(key)
+            except Exception:
+                logger.debug("reading first tile %s failed", key, exc_info=True)
+                return tiles
+    return tiles
+
+
+def prepare(path: str) -> OpenedImage:
+    """Open `path` and prepare its first image (raises OzxError with a one-line message)."""
+    document = open_document(path)
+    try:
+        images = document.images()
+        if not images:
+            raise OzxError("this file holds no image that can be shown")
+        image = images[0]
+        layout = layout_of(image.axes)
+        plane = start_plane(image)
+        image.channels = auto_windows(image, layout, plane)
+        if image.rgb and len(image.channels) == 4:  # the fourth channel of RGBA is alpha
+            image.channels[3].active = False
+        opened = OpenedImage(path, document, image, layout, plane)
+        opened.first_tiles = read_first_tiles(opened)
+    except BaseException:
+        document.close()
+        raise
+    return opened
+
+
+def prepare_outcome(path: str) -> tuple[OpenedImage | str, str | None]:
+    """(OpenedImage, None), or (path, one-line message for the user) when it cannot be opened."""
+    try:
+        return prepare(path), None
+    except OzxError as exc:
+        return path, str(exc)
+    except Exception as exc:  # a bug of ours: still one line for the user
+        logger.debug("opening %s failed", path, exc_info=True)
+        return path, f"internal error while reading the file ({type(exc).__name__}: {exc})"

@@ -1,0 +1,60 @@
+"""What runs first: where the bundled sample is, and opening a document on a thread while the
+GUI libraries are still being imported (standard library only at import)."""
+
+from __future__ import annotations
+
+import sys
+import threading
+from pathlib import Path
+from typing import Callable
+
+import viewer
+
+#: Called with (OpenedImage, None) or (path, one-line error message).
+DoneCallback = Callable[[object, "str | None"], None]
+
+
+def sample_path() -> Path:
+    """The bundled sample: next to a frozen executable's data, else in the source tree."""
+    candidates = []
+    frozen_root = getattr(sys, "_MEIPASS", None)
+    if frozen_root:
+        candidates.append(Path(frozen_root) / "resources" / "sample.ozx")
+    candidates.append(Path(viewer.__file__).resolve().parent.parent / "resources" / "sample.ozx")
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate
+    return candidates[-1]
+
+
+class PendingOpen:
+    """`preparing.prepare(path)` running on a daemon thread.
+
+    Callbacks run on that thread when it finishes, or at once on the caller's thread if it
+    already has; each gets the outcome exactly once.
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        self._outcome: tuple[object, str | None] | None = None
+        self._callbacks: list[DoneCallback] = []
+        threading.Thread(target=self._run, name="open-document", daemon=True).start()
+
+    def add_done_callback(self, callback: DoneCallback) -> None:
+        with self._lock:
+            if self._outcome is None:
+                self._callbacks.append(callback)
+                return
+            outcome = self._outcome
+        callback(*outcome)
+
+    def _run(self) -> None:
+        from .preparing import prepare_outcome  # imported here: numpy and the readers load off the caller's thread
+
+        outcome = prepare_outcome(self.path)
+        with self._lock:
+            self._outcome = outcome
+            callbacks, self._callbacks = self._callbacks, []
+        for callback in callbacks:
+            callback(*outcome)

@@ -44,6 +44,22 @@ def test_sample_opens_with_its_colours(qtbot, window) -> None:
     assert sharp_after < 5
 
 
+def test_an_opening_started_before_the_window_is_adopted(qtbot, window) -> None:
+    """`ozx-viewer FILE` starts reading before the GUI exists; the first tiles come with it, so the
+    window uploads them while it builds the session, without waiting for a load."""
+    from viewer.app.startup import PendingOpen
+
+    pending = PendingOpen(str(sample_path()))
+    uploaded_when_shown: list[int] = []
+    window.opener.opened.connect(lambda _opened: uploaded_when_shown.append(len(window.session.stream.textures)))
+    window.open_pending(pending)
+    qtbot.waitUntil(lambda: bool(uploaded_when_shown), timeout=TIMEOUT_MS)
+    assert uploaded_when_shown[0] > 0
+    assert window.session.composite._tiles
+    wait_sharp(qtbot, window)
+    assert window.windowTitle() == "immunohistochemistry — OZX Viewer"
+
+
 def test_bad_file_shows_a_one_line_error_and_the_window_stays_usable(qtbot, window, tmp_path: Path) -> None:
     bad = tmp_path / "noise.ozx"
     bad.write_bytes(np.random.default_rng(0).bytes(5000))

@@ -72,6 +72,13 @@ class ImageSession(QObject):
             if layer.visible:
                 stream.set_view(view)
 
+    def pump_now(self) -> None:
+        """Request, upload and hand to the layers what is due now instead of on the next event loop
+        turn (a new image's first tiles are already cached, so the next frame shows them)."""
+        self.stream.pump_now()
+        for _, stream in self._label_layers.values():
+            stream.pump_now()
+
     def set_plane(self, plane: tuple[int, ...]) -> None:
         self.plane = tuple(plane)
         self.stream.set_plane(self.plane)

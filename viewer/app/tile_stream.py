@@ -142,10 +142,19 @@ class TileStream(QObject):
         self.cache.clear()
 
     # ---- the GUI-thread pump -----------------------------------------------------------------
+    def pump_now(self) -> None:
+        """Run a queued pump at once, e.g. so that a new image's cached tiles are in the next frame."""
+        if self._pump_queued:
+            self._pump()
+
     def _queue_pump(self) -> None:
         if not self._pump_queued and not self._closed:
             self._pump_queued = True
-            QTimer.singleShot(0, self._pump)
+            QTimer.singleShot(0, self._queued_pump)
+
+    def _queued_pump(self) -> None:
+        if self._pump_queued:  # not pumped meanwhile by `pump_now`
+            self._pump()
 
     def _on_arrived(self, key: TileKey) -> None:
         if key.plane == self._plane:

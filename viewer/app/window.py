@@ -5,9 +5,10 @@ from __future__ import annotations
 import math
 import os
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QApplication,
     QDockWidget,
     QFileDialog,
     QGridLayout,
@@ -124,9 +125,16 @@ class MainWindow(QMainWindow):
         self.session = session
         self._build_panels(opened, session)
         self._build_sliders(opened)
+        self._settle_layout()
         session.set_styles(self.channel_panel.styles())
         self.fit()
         session.set_view(self.canvas.world_view())
+        session.pump_now()
+
+    def _settle_layout(self) -> None:
+        """Lay out new panels and sliders now, not on a later event: the canvas gets its final
+        size before the image is fitted, and the first frame needs no resize."""
+        QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
 
     def _close_session(self) -> None:
         if self.session is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 
@@ -58,6 +59,15 @@ def test_an_opening_started_before_the_window_is_adopted(qtbot, window) -> None:
     assert window.session.composite._tiles
     wait_sharp(qtbot, window)
     assert window.windowTitle() == "immunohistochemistry — OZX Viewer"
+
+    finished = threading.Event()
+    pending = PendingOpen(str(sample_path()))
+    pending.add_done_callback(lambda _result, _message: finished.set())
+    assert finished.wait(10)
+    first = window.session
+    window.open_pending(pending)  # finished already: shown before open_pending returns
+    assert window.session is not first and window.session.composite._tiles
+    wait_sharp(qtbot, window)
 
 
 def test_bad_file_shows_a_one_line_error_and_the_window_stays_usable(qtbot, window, tmp_path: Path) -> None:

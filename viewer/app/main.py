@@ -30,11 +30,11 @@ def run(paths: list[str], pending: PendingOpen | None = None) -> int:
     previous_hook = sys.excepthook
     sys.excepthook = lambda kind, exc, tb: _report_bug(window, kind, exc, tb)
     try:
-        window.show()
         if pending is not None:
-            window.open_pending(pending)
+            window.open_pending(pending)  # ready already: the first frame shows the image
         else:
             window.open_path(paths[0] if paths else str(sample_path()))
+        window.show()
         return app.exec()
     finally:
         sys.excepthook = previous_hook

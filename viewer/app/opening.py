@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import threading
 import weakref
 
 from PySide6.QtCore import QObject, Qt, Signal
@@ -30,16 +31,27 @@ class DocumentOpener(QObject):
         self._done.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
 
     def open(self, path: str) -> None:
-        self.adopt(PendingOpen(path))
+        self._follow(PendingOpen(path), at_once=False)
 
     def adopt(self, pending: PendingOpen) -> None:
-        """Deliver the outcome of an opening already started (e.g. before the window existed)."""
+        """Deliver the outcome of an opening already started (e.g. before the window existed).
+
+        If it has finished already, `opened` or `failed` is emitted before this returns.
+        """
+        self._follow(pending, at_once=True)
+
+    def _follow(self, pending: PendingOpen, at_once: bool) -> None:
         self._latest = request = next(self._requests)
         ref = weakref.ref(self)  # the opening thread never keeps this QObject alive
+        caller = threading.get_ident()
 
         def done(result: object, message: str | None) -> None:
             opener = ref()
-            if opener is not None:
+            if opener is None:
+                return
+            if at_once and threading.get_ident() == caller:  # finished already: no event loop turn
+                opener._deliver(request, result, message)
+            else:
                 opener._done.emit(request, result, message)
 
         pending.add_done_callback(done)

@@ -6,6 +6,9 @@ import logging
 import sys
 import traceback
 
+# vispy (and with it numpy) before PySide6: every module imported after PySide6 passes its
+# feature hook, which reads the module's source (inspect.getsource); ~65 ms for vispy's modules.
+import vispy.scene  # noqa: F401,I001  (import order matters, see above)
 from PySide6.QtWidgets import QApplication
 
 from .startup import PendingOpen, sample_path

@@ -15,7 +15,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
-import numpy as np
+# numpy is imported inside the functions: the session must not import anything before the
+# app's own start-up does (viewer_session.py runs the real CLI entry point).
 
 STALL_TICK_S = 0.010
 
@@ -83,6 +84,8 @@ class StallMonitor:
 
     def summary(self, phases: list[str]) -> dict:
         values = [v for p in phases for v in self.by_phase.get(p, [])]
+        import numpy as np
+
         if not values:
             return {"max_ms": None, "p99_ms": None, "over_50ms": 0, "ticks": 0}
         arr = np.array(values) * 1000
@@ -105,7 +108,7 @@ class Frame:
         return self.swapped if self.swapped is not None else self.drawn
 
 
-def image_fraction(rgba: np.ndarray, threshold: int = 12) -> float:
+def image_fraction(rgba, threshold: int = 12) -> float:
     """Fraction of framebuffer pixels that are not (near) black; overlays (scale bar, text)
     cover well under 1 % of a 1600x1000 canvas."""
     sub = rgba[::4, ::4]  # every 16th pixel: ~0.3 ms instead of ~40 ms for a full-canvas max()
@@ -133,7 +136,7 @@ class FrameLog:
         self.first_image: Frame | None = None
         self.first_image_fraction: float | None = None
         self.listeners: list[Callable[[Frame], None]] = []
-        self.capture_next: Callable[[np.ndarray], None] | None = None
+        self.capture_next: Callable[[object], None] | None = None
         self._draw_start = 0.0
         scene_canvas.events.draw.connect(self._on_draw_start, position="first")
         scene_canvas.events.draw.connect(self._on_draw_end, position="last")
@@ -182,8 +185,10 @@ class FrameLog:
         return [f for f in self.frames if t0 <= f.drawn <= t1]
 
 
-def save_png(pixels: np.ndarray, path: str, qt_gui) -> None:
+def save_png(pixels, path: str, qt_gui) -> None:
     """Save an (H, W, 4) uint8 framebuffer read-back (vispy's read_pixels gives rows top-down) as PNG."""
+    import numpy as np
+
     rgba = np.ascontiguousarray(pixels[..., :4] if pixels.shape[-1] == 4 else
                                 np.dstack([pixels, np.full(pixels.shape[:2], 255, np.uint8)]))
     h, w = rgba.shape[:2]

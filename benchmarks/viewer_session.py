@@ -3,8 +3,12 @@
     python benchmarks/viewer_session.py FILE --json [--profile OUT.pstats] [--shots DIR]
 
 Needs a display (run under `xvfb-run -a -s "-screen 0 1920x1200x24"` when DISPLAY is unset;
-bench_viewer.py does that). Opens FILE in the real `MainWindow` (1600x1000, at screen 0,0), the same
-way `ozx-viewer FILE` does, and measures, with monotonic clocks relative to the process start
+bench_viewer.py does that). Starts the viewer through its real entry point, `viewer.cli.main([FILE])`
+(what `ozx-viewer FILE` runs, including any reading it starts before Qt is imported); an import hook
+swaps `viewer.app.main.MainWindow` for a subclass that, after its __init__, sizes the window to
+1600x1000 at screen (0, 0) and attaches the measurements (nothing is imported before the app's own
+start-up does). "open" is when the app first asked to open the file (`PendingOpen` or
+`MainWindow.open_path`). It measures, with monotonic clocks relative to the process start
 (from /proc, see viewer_measure.process_start_monotonic):
 
 * first image frame: the first frame (QOpenGLWidget.frameSwapped) whose framebuffer, read back
@@ -59,6 +63,59 @@ def ms(seconds: float | None) -> float | None:
     return None if seconds is None else round(seconds * 1000, 1)
 
 
+def _instrument_app(setup, marks: dict) -> None:
+    """Make `viewer.app.main` (when the CLI imports it) use a MainWindow subclass that calls
+    `setup(window)` after its __init__, and record when the file's opening was first requested
+    (`PendingOpen` of viewer.app.startup if the app has it, or `MainWindow.open_path`), without
+    importing Qt earlier than the app itself does."""
+    import importlib.abc
+    import importlib.util
+
+    try:
+        from viewer.app import startup
+
+        original_init = startup.PendingOpen.__init__
+
+        def pending_init(self, *a, **k):
+            marks.setdefault("open", time.monotonic())
+            original_init(self, *a, **k)
+
+        startup.PendingOpen.__init__ = pending_init
+    except (ImportError, AttributeError):
+        pass
+
+    def wrap(main_module) -> None:
+        base = main_module.MainWindow
+
+        class MeasuredWindow(base):
+            def __init__(self, *a, **k):
+                super().__init__(*a, **k)
+                setup(self)
+
+            def open_path(self, path):
+                marks.setdefault("open", time.monotonic())
+                return super().open_path(path)
+
+        main_module.MainWindow = MeasuredWindow
+
+    class Hook(importlib.abc.MetaPathFinder):
+        def find_spec(self, name, path, target=None):
+            if name != "viewer.app.main":
+                return None
+            sys.meta_path.remove(self)
+            spec = importlib.util.find_spec(name)
+            exec_module = spec.loader.exec_module
+
+            def exec_and_wrap(module):
+                exec_module(module)
+                wrap(module)
+
+            spec.loader.exec_module = exec_and_wrap
+            return spec
+
+    sys.meta_path.insert(0, Hook())
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("path")
@@ -72,156 +129,160 @@ def main() -> int:
 
     t_start = process_start_monotonic()
     os.environ.setdefault("QT_QPA_PLATFORM", "xcb")
-    from PySide6 import QtCore, QtGui, QtWidgets
-
-    from viewer.app.main import APP_NAME
-    from viewer.app.window import MainWindow
-
-    app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
-    app.setApplicationName(APP_NAME)
-    t_imported = time.monotonic()
-
-    phase = ["startup"]
-    window = MainWindow()
-    window.resize(1600, 1000)
-    window.move(0, 0)
-    canvas = window.canvas
-
-    def state() -> tuple[bool, dict]:
-        session = window.session
-        if session is None:
-            return False, {}
-        stream = session.stream
-        return stream.sharp(), {"level": stream.chosen_level(), "tiles": len(stream.textures)}
-
-    log = FrameLog(canvas, state, lambda: phase[0])
-    monitor = StallMonitor(QtCore, lambda: phase[0])
     result: dict = {"viewer": "ozx-viewer", "file": os.path.basename(args.path)}
     marks: dict[str, float] = {}
-    shots = Path(args.shots) if args.shots else None
-    if shots:
-        shots.mkdir(parents=True, exist_ok=True)
-
-    def shoot(name: str) -> None:
-        if shots:
-            log.capture_next = lambda px: save_png(px, str(shots / f"ours-{name}.png"), QtGui)
-            canvas.update()
-
-    def sharp_since(t: float):
-        return lambda: log.first_after(t, sharp=True) is not None
-
-    def run():
-        # ---- open ----------------------------------------------------------------------------
-        yield lambda: log.first_image is not None
-        yield sharp_since(marks["open"])
-        first_sharp = log.first_after(marks["open"], sharp=True)
-        marks["first_sharp"] = first_sharp.shown if first_sharp else float("nan")
-        result["open_level"] = first_sharp.info.get("level") if first_sharp else None
-        shoot("first-sharp")
-        phase[0] = "pause"
-        yield PAUSE_S
-        # ---- zoom ----------------------------------------------------------------------------
-        session = window.session
-        bx0, by0, bx1, by1 = session.world_bounds
-        point = (bx0 + ZOOM_POINT[0] * (bx1 - bx0), by0 + ZOOM_POINT[1] * (by1 - by0))
-        steps = []
-        for i in range(args.zoom_steps):
-            phase[0] = "zoom"
-            t = time.monotonic()
-            canvas.zoom(ZOOM_FACTOR, centre=point)
-            yield sharp_since(t)
-            first = log.first_after(t)
-            sharp = log.first_after(t, sharp=True)
-            steps.append({"step": i + 1, "level": session.stream.chosen_level(),
-                          "to_first_frame_ms": ms(first.shown - t) if first else None,
-                          "to_sharp_ms": ms(sharp.shown - t) if sharp else None})
-            phase[0] = "pause"
-            yield PAUSE_S
-        result["zoom_steps"] = steps
-        shoot("zoomed")
-        yield PAUSE_S
-        # ---- pan -----------------------------------------------------------------------------
-        phase[0] = "pan-jump"
-        view = canvas.world_view()
-        sx = session.stream.geometries[0].scale[1]
-        wpp = PAN_SCREEN_PX_PER_LEVEL0_PX * sx  # world units per device pixel
-        width, height = view.canvas_px[0] * wpp, view.canvas_px[1] * wpp
-        y0 = min(max(point[1] - height / 2, by0), by1 - height)
-        t = time.monotonic()
-        canvas.show_rect((bx0, y0, bx0 + width, y0 + height))
-        yield sharp_since(t)
-        sharp = log.first_after(t, sharp=True)
-        pan = {"level": session.stream.chosen_level(), "jump_to_sharp_ms": ms(sharp.shown - t) if sharp else None}
-        phase[0] = "pause"
-        yield PAUSE_S
-        phase[0] = "pan"
-        mouse = Mouse(QtCore, QtGui, QtWidgets, canvas.native)
-        ratio = canvas.pixel_scale
-        x, y = canvas.native.width() / 2, canvas.native.height() / 2
-        mouse.press(x, y)
-        t_pan = last = time.monotonic()
-        while canvas.world_view().x1 < bx1:
-            yield 0.016
-            now = time.monotonic()
-            x -= args.pan_speed * (now - last) / ratio
-            last = now
-            mouse.move(x, y)
-        mouse.release(x, y)
-        t_release = time.monotonic()
-        frames = log.between(t_pan, t_release)
-        pan.update({
-            "duration_s": round(t_release - t_pan, 2),
-            "distance_level0_px": round((canvas.world_view().x0 - bx0) / sx),
-            "frames": len(frames),
-            "fps": round(len(frames) / (t_release - t_pan), 1),
-            "sharp_frame_fraction": round(sum(f.sharp for f in frames) / max(len(frames), 1), 3),
-        })
-        phase[0] = "pan-settle"
-        yield sharp_since(t_release)
-        sharp = log.first_after(t_release, sharp=True)
-        pan["release_to_sharp_ms"] = ms(sharp.shown - t_release) if sharp else None
-        result["pan"] = pan
-        shoot("end")
-        phase[0] = "end"
-        yield 0.05
-
-    def finish() -> None:
-        monitor.stop()
-        app.quit()
-
-    script = Script(run(), finish, timeout=WAIT_TIMEOUT_S)
-    monitor.listeners.append(script.poll)
-    log.listeners.append(script.poll)
-
-    def first_image_shot(frame) -> None:
-        if frame is log.first_image and shots and not marks.get("shot_first"):
-            marks["shot_first"] = 1
-            shoot("first-image")
-
-    log.listeners.append(first_image_shot)
-    QtCore.QTimer.singleShot(int(HARD_TIMEOUT_S * 1000), lambda: (result.setdefault("error", "hard timeout"), finish()))
-
+    phase = ["startup"]
+    made: dict = {}
     profiler = None
     if args.profile:
         import cProfile
 
         profiler = cProfile.Profile()
-    window.show()
-    phase[0] = "open"
-    monitor.start()  # before opening: a blocking open counts as a stall of the first tick
-    marks["open"] = time.monotonic()
-    window.open_path(args.path)
-    if profiler:
-        profiler.enable()
-    app.exec()
+
+    def setup(window) -> None:
+        """Runs at the end of MainWindow.__init__ on the GUI thread (Qt and vispy imported)."""
+        from PySide6 import QtCore, QtGui, QtWidgets
+
+        marks["window"] = time.monotonic()
+        window.resize(1600, 1000)
+        window.move(0, 0)
+        canvas = window.canvas
+
+        def state() -> tuple[bool, dict]:
+            session = window.session
+            if session is None:
+                return False, {}
+            stream = session.stream
+            return stream.sharp(), {"level": stream.chosen_level(), "tiles": len(stream.textures)}
+
+        log = FrameLog(canvas, state, lambda: phase[0])
+        monitor = StallMonitor(QtCore, lambda: phase[0])
+        shots = Path(args.shots) if args.shots else None
+        if shots:
+            shots.mkdir(parents=True, exist_ok=True)
+
+        def shoot(name: str) -> None:
+            if shots:
+                log.capture_next = lambda px: save_png(px, str(shots / f"ours-{name}.png"), QtGui)
+                canvas.update()
+
+        def sharp_since(t: float):
+            return lambda: log.first_after(t, sharp=True) is not None
+
+        def run():
+            # ---- open ----------------------------------------------------------------------------
+            yield lambda: log.first_image is not None
+            yield sharp_since(marks["open"])
+            first_sharp = log.first_after(marks["open"], sharp=True)
+            marks["first_sharp"] = first_sharp.shown if first_sharp else float("nan")
+            result["open_level"] = first_sharp.info.get("level") if first_sharp else None
+            shoot("first-sharp")
+            phase[0] = "pause"
+            yield PAUSE_S
+            # ---- zoom ----------------------------------------------------------------------------
+            session = window.session
+            bx0, by0, bx1, by1 = session.world_bounds
+            point = (bx0 + ZOOM_POINT[0] * (bx1 - bx0), by0 + ZOOM_POINT[1] * (by1 - by0))
+            steps = []
+            for i in range(args.zoom_steps):
+                phase[0] = "zoom"
+                t = time.monotonic()
+                canvas.zoom(ZOOM_FACTOR, centre=point)
+                yield sharp_since(t)
+                first = log.first_after(t)
+                sharp = log.first_after(t, sharp=True)
+                steps.append({"step": i + 1, "level": session.stream.chosen_level(),
+                              "to_first_frame_ms": ms(first.shown - t) if first else None,
+                              "to_sharp_ms": ms(sharp.shown - t) if sharp else None})
+                phase[0] = "pause"
+                yield PAUSE_S
+            result["zoom_steps"] = steps
+            shoot("zoomed")
+            yield PAUSE_S
+            # ---- pan -----------------------------------------------------------------------------
+            phase[0] = "pan-jump"
+            view = canvas.world_view()
+            sx = session.stream.geometries[0].scale[1]
+            wpp = PAN_SCREEN_PX_PER_LEVEL0_PX * sx  # world units per device pixel
+            width, height = view.canvas_px[0] * wpp, view.canvas_px[1] * wpp
+            y0 = min(max(point[1] - height / 2, by0), by1 - height)
+            t = time.monotonic()
+            canvas.show_rect((bx0, y0, bx0 + width, y0 + height))
+            yield sharp_since(t)
+            sharp = log.first_after(t, sharp=True)
+            pan = {"level": session.stream.chosen_level(), "jump_to_sharp_ms": ms(sharp.shown - t) if sharp else None}
+            phase[0] = "pause"
+            yield PAUSE_S
+            phase[0] = "pan"
+            mouse = Mouse(QtCore, QtGui, QtWidgets, canvas.native)
+            ratio = canvas.pixel_scale
+            x, y = canvas.native.width() / 2, canvas.native.height() / 2
+            mouse.press(x, y)
+            t_pan = last = time.monotonic()
+            while canvas.world_view().x1 < bx1:
+                yield 0.016
+                now = time.monotonic()
+                x -= args.pan_speed * (now - last) / ratio
+                last = now
+                mouse.move(x, y)
+            mouse.release(x, y)
+            t_release = time.monotonic()
+            frames = log.between(t_pan, t_release)
+            pan.update({
+                "duration_s": round(t_release - t_pan, 2),
+                "distance_level0_px": round((canvas.world_view().x0 - bx0) / sx),
+                "frames": len(frames),
+                "fps": round(len(frames) / (t_release - t_pan), 1),
+                "sharp_frame_fraction": round(sum(f.sharp for f in frames) / max(len(frames), 1), 3),
+            })
+            phase[0] = "pan-settle"
+            yield sharp_since(t_release)
+            sharp = log.first_after(t_release, sharp=True)
+            pan["release_to_sharp_ms"] = ms(sharp.shown - t_release) if sharp else None
+            result["pan"] = pan
+            shoot("end")
+            phase[0] = "end"
+            yield 0.05
+
+        def finish() -> None:
+            monitor.stop()
+            QtWidgets.QApplication.instance().quit()
+
+        script = Script(run(), finish, timeout=WAIT_TIMEOUT_S)
+        monitor.listeners.append(script.poll)
+        log.listeners.append(script.poll)
+
+        def first_image_shot(frame) -> None:
+            if frame is log.first_image and shots and not marks.get("shot_first"):
+                marks["shot_first"] = 1
+                shoot("first-image")
+
+        log.listeners.append(first_image_shot)
+        QtCore.QTimer.singleShot(int(HARD_TIMEOUT_S * 1000), lambda: (result.setdefault("error", "hard timeout"), finish()))
+
+        made.update(log=log, monitor=monitor, script=script)
+        phase[0] = "open"
+        monitor.start()  # from the window's creation: a blocking open counts as a stall of the first tick
+        if profiler:
+            profiler.enable()
+
+    _instrument_app(setup, marks)
+    import viewer.cli
+
+    rc = viewer.cli.main([args.path])  # the real `ozx-viewer FILE` start-up path
     if profiler:
         profiler.disable()
         profiler.dump_stats(args.profile)
-
+    if "window" not in marks:
+        print(json.dumps({"error": f"the viewer exited ({rc}) before creating its window"}))
+        sys.stdout.flush()
+        os._exit(0)
+    log, monitor, script = made["log"], made["monitor"], made["script"]
+    t_imported = marks["window"]
     first = log.first_image
     draw = [f.draw_ms for f in log.frames]
     result.update({
-        "import_done_s": round(t_imported - t_start, 3),
+        "window_created_s": round(t_imported - t_start, 3),
         "script_started_s": round(T_IMPORT - t_start, 3),
         "open_called_s": round(marks["open"] - t_start, 3),
         "first_image_s": round(first.shown - t_start, 3) if first else None,
@@ -254,7 +315,6 @@ def main() -> int:
         print(json.dumps(result))
     else:
         print(json.dumps(result, indent=2))
-    window.close()
     sys.stdout.flush()
     sys.stderr.flush()
     # Interpreter teardown of this harness (not of the app: `ozx-viewer` itself exits 0) aborted

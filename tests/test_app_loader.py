@@ -10,7 +10,7 @@ import numpy as np
 from tests.omezarr_fixtures import omero_channels, pyramid, write_image
 from viewer.app.loader import LabelTileLoader, TileLoader, level_index
 from viewer.app import preparing
-from viewer.app.opening import OpenedImage, PendingOpen, auto_windows, layout_of, prepare, start_plane
+from viewer.app.opening import OpenedImage, PendingOpen, auto_windows, prepare, start_plane
 from viewer.app.preparing import tile_loader
 from viewer.ome import open_document
 from viewer.tiles import TileKey
@@ -20,7 +20,7 @@ def test_tiles_of_a_5d_image_are_channel_row_col_of_the_plane(tmp_path: Path) ->
     data = np.random.default_rng(1).integers(-30000, 30000, (2, 3, 4, 300, 270)).astype(np.int16)
     write_image(tmp_path / "a", "", pyramid(data, 2), "tczyx", chunks=(1, 1, 1, 128, 128))
     image = open_document(tmp_path / "a").images()[0]
-    layout = layout_of(image.axes)
+    layout = image.layout
     assert (layout.row, layout.col, layout.channel, layout.sliders) == (3, 4, 1, (0, 2))
     loader = TileLoader(image.levels, layout, range(3))
     assert [g.tile for g in loader.geometries] == [(256, 256), (256, 256)]
@@ -41,7 +41,7 @@ def test_label_tiles_are_coloured(tmp_path: Path) -> None:
     labels[5:10, 5:10] = 3
     write_image(tmp_path / "l", "", [labels], "yx", chunks=(64, 64))
     image = open_document(tmp_path / "l").images()[0]
-    loader = LabelTileLoader(image.levels, layout_of(image.axes), {3: (0, 255, 0, 255)})
+    loader = LabelTileLoader(image.levels, image.layout, {3: (0, 255, 0, 255)})
     tile = loader(TileKey(0, (), 0, 0))
     assert tile.shape == (40, 50, 4)
     assert tuple(tile[7, 7]) == (0, 255, 0, 255) and tile[0, 0, 3] == 0
@@ -53,7 +53,7 @@ def test_start_plane_and_automatic_windows(tmp_path: Path) -> None:
     write_image(tmp_path / "s", "", [data], "zcyx", chunks=(1, 2, 64, 64))
     image = open_document(tmp_path / "s").images()[0]
     assert start_plane(image) == (2,)  # middle z
-    channels = auto_windows(image, layout_of(image.axes), (2,))
+    channels = auto_windows(image, image.layout, (2,))
     assert channels[0].window == (0.0, 1.0)  # constant channel: a non-empty window
     low, high = channels[1].window
     assert 15 < low < 25 and 4070 < high < 4080  # 0.5 / 99.5 percentiles, not min/max

@@ -8,13 +8,13 @@ from typing import Sequence
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
-from ..ome.model import LabelMap
+from ..ome.model import LabelMap, PlaneLayout
 from ..render.canvas import ImageCanvas
 from ..render.textures import texture_scale
 from ..render.tile_visual import ChannelStyle
 from ..tiles import default_cache_budget
-from .loader import LabelTileLoader, PlaneLayout, level_index
-from .preparing import OpenedImage, channel_slots, layout_of, tile_loader
+from .loader import LabelTileLoader, level_index
+from .preparing import OpenedImage, channel_slots, tile_loader
 from .tile_stream import TileStream
 
 #: Label maps are shown at open only when there are at most this many.
@@ -43,7 +43,7 @@ class ImageSession(QObject):
             self.stream.cache.put(key, tile)
         opened.first_tiles = {}
         self._label_budget = budget // 4
-        self._labels: list[tuple[LabelMap, PlaneLayout]] = [(m, layout_of(m.axes)) for m in image.labels]
+        self._labels: list[tuple[LabelMap, PlaneLayout]] = [(m, m.layout) for m in image.labels]
         self._label_layers: dict[int, tuple[object, TileStream]] = {}
         self._pending_opacity: dict[int, float] = {}
         self.labels_shown_at_open = len(image.labels) <= MAX_LABELS_SHOWN

@@ -2,25 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
 
-from ..ome.model import Level
+from ..ome.model import Level, PlaneLayout
 from ..render.colors import RGBA, colorize_labels
 from ..render.formats import texture_dtype
 from ..tiles import LevelGeometry, TileKey, tile_shape_for
-
-
-@dataclass(frozen=True)
-class PlaneLayout:
-    """Where the displayed axes are in a level array; `sliders` in the order of `TileKey.plane`."""
-
-    row: int
-    col: int
-    channel: int | None
-    sliders: tuple[int, ...]
 
 
 def level_geometries(levels: Sequence[Level], layout: PlaneLayout) -> list[LevelGeometry]:

@@ -8,10 +8,10 @@ import weakref
 
 from PySide6.QtCore import QObject, Qt, Signal
 
-from .preparing import OpenedImage, auto_windows, layout_of, prepare, start_plane
+from .preparing import OpenedImage, auto_windows, prepare, start_plane
 from .startup import PendingOpen
 
-__all__ = ["DocumentOpener", "OpenedImage", "PendingOpen", "auto_windows", "layout_of", "prepare", "start_plane"]
+__all__ = ["DocumentOpener", "OpenedImage", "PendingOpen", "auto_windows", "prepare", "start_plane"]
 
 
 class DocumentOpener(QObject):

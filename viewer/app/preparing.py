@@ -8,16 +8,15 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field, replace
-from typing import Sequence
 
 import numpy as np
 
 from ..errors import OzxError
 from ..ome import open_document
-from ..ome.model import Axis, Channel, Document, Image
+from ..ome.model import Channel, Document, Image, PlaneLayout
 from ..render.formats import MAX_SLOTS
 from ..tiles import TileKey
-from .loader import PlaneLayout, TileLoader, level_index
+from .loader import TileLoader, level_index
 
 logger = logging.getLogger(__name__)
 
@@ -42,15 +41,6 @@ class OpenedImage:
     layout: PlaneLayout
     start_plane: tuple[int, ...]
     first_tiles: dict[TileKey, np.ndarray] = field(default_factory=dict)
-
-
-def layout_of(axes: Sequence[Axis]) -> PlaneLayout:
-    """Rows and columns are the last two space axes (else the last two axes), as in `Image`."""
-    spatial = [i for i, a in enumerate(axes) if a.type == "space"]
-    row, col = spatial[-2:] if len(spatial) >= 2 else (len(axes) - 2, len(axes) - 1)
-    channel = next((i for i, a in enumerate(axes) if a.type == "channel"), None)
-    sliders = tuple(i for i in range(len(axes)) if i not in (row, col, channel))
-    return PlaneLayout(row, col, channel, sliders)
 
 
 def start_plane(image: Image) -> tuple[int, ...]:
@@ -148,7 +138,7 @@ def prepare(path: str) -> OpenedImage:
         if not images:
             raise OzxError("this file holds no image that can be shown")
         image = images[0]
-        layout = layout_of(image.axes)
+        layout = image.layout
         plane = start_plane(image)
         image.channels = auto_windows(image, layout, plane)
         if image.rgb and len(image.channels) == 4:  # the fourth channel of RGBA is alpha

@@ -23,6 +23,26 @@ class Axis:
     unit: str | None = None
 
 
+@dataclass(frozen=True)
+class PlaneLayout:
+    """Roles of an image's axes: the displayed `row` and `col` (the last two space axes, else the
+    last two axes), the `channel` axis if any, and the `sliders` (z, t, custom) in axis order."""
+
+    row: int
+    col: int
+    channel: int | None
+    sliders: tuple[int, ...]
+
+
+def plane_layout(axes: list[Axis]) -> PlaneLayout:
+    """The axis roles for display."""
+    spatial = [i for i, a in enumerate(axes) if a.type == "space"]
+    row, col = spatial[-2:] if len(spatial) >= 2 else (len(axes) - 2, len(axes) - 1)
+    channel = next((i for i, a in enumerate(axes) if a.type == "channel"), None)
+    sliders = tuple(i for i in range(len(axes)) if i not in (row, col, channel))
+    return PlaneLayout(row, col, channel, sliders)
+
+
 @dataclass
 class Level:
     """One resolution level: a lazy array plus its physical scale and translation per axis."""
@@ -74,6 +94,10 @@ class LabelMap:
     colors: dict[int, tuple[int, int, int, int]] = field(default_factory=dict)
     properties: dict[int, dict] = field(default_factory=dict)
 
+    @property
+    def layout(self) -> PlaneLayout:
+        return plane_layout(self.axes)
+
 
 @dataclass
 class Image:
@@ -91,30 +115,23 @@ class Image:
     rgb: bool = False
 
     @property
+    def layout(self) -> PlaneLayout:
+        return plane_layout(self.axes)
+
+    @property
     def channel_axis(self) -> int | None:
         """Index of the channel axis, or None for a single-channel image."""
-        for i, axis in enumerate(self.axes):
-            if axis.type == "channel":
-                return i
-        return None
+        return self.layout.channel
 
     @property
     def plane_axes(self) -> tuple[int, int]:
-        """Indices of the displayed (row, column) axes: the last two space axes."""
-        spatial = [i for i, a in enumerate(self.axes) if a.type == "space"]
-        if len(spatial) >= 2:
-            return spatial[-2], spatial[-1]
-        n = len(self.axes)
-        return n - 2, n - 1
+        """Indices of the displayed (row, column) axes."""
+        return self.layout.row, self.layout.col
 
     @property
     def slider_axes(self) -> list[int]:
         """Axes that are neither displayed nor the channel axis (z, t, custom)."""
-        skip = set(self.plane_axes)
-        c = self.channel_axis
-        if c is not None:
-            skip.add(c)
-        return [i for i in range(len(self.axes)) if i not in skip]
+        return list(self.layout.sliders)
 
 
 @dataclass

@@ -12,9 +12,9 @@ from ..ome.model import LabelMap, PlaneLayout
 from ..render.canvas import ImageCanvas
 from ..render.textures import texture_scale
 from ..render.tile_visual import ChannelStyle
-from ..tiles import default_cache_budget
 from .loader import LabelTileLoader, level_index
 from .preparing import OpenedImage, channel_slots, tile_loader
+from .settings import cache_budget
 from .tile_stream import TileStream
 
 #: Label maps are shown at open only when there are at most this many.
@@ -37,7 +37,7 @@ class ImageSession(QObject):
         self._scale = texture_scale(image.levels[0].dtype)
         self.composite = canvas.add_composite(self.slots)
         loader = tile_loader(opened)
-        budget = default_cache_budget()
+        budget = cache_budget()
         self.stream = self._stream(self.composite, loader.geometries, loader, budget)
         for key, tile in opened.first_tiles.items():  # read while opening: the first frame needs no load
             self.stream.cache.put(key, tile)

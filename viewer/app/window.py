@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
     QGridLayout,
+    QInputDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -26,6 +27,7 @@ from ..render.units import abbreviate
 from .image_session import LABEL_OPACITY, ImageSession
 from .opening import DocumentOpener, OpenedImage, PendingOpen
 from .panels import ChannelPanel, LabelPanel
+from .settings import MIN_CACHE_MB, cache_budget, set_cache_budget_mb
 
 APP_NAME = "OZX Viewer"
 DEFAULT_SIZE = (1600, 1000)
@@ -245,6 +247,17 @@ class MainWindow(QMainWindow):
         view_menu.addAction(QAction("&Fit to window", self, shortcut="F", triggered=self.fit))
         view_menu.addAction(QAction("Zoom &in", self, shortcut="+", triggered=lambda: self.zoom(ZOOM_STEP)))
         view_menu.addAction(QAction("Zoom &out", self, shortcut="-", triggered=lambda: self.zoom(1 / ZOOM_STEP)))
+        view_menu.addSeparator()
+        view_menu.addAction(QAction("&Memory for tiles…", self, triggered=self.ask_cache_size))
+
+    def ask_cache_size(self) -> None:
+        """Let the user set the decoded-tile cache size (applies to the next image opened)."""
+        current = cache_budget() >> 20
+        megabytes, ok = QInputDialog.getInt(
+            self, APP_NAME, "Memory for decoded tiles (MiB), used for images opened from now on:",
+            current, MIN_CACHE_MB, 1 << 20, 64)
+        if ok:
+            set_cache_budget_mb(megabytes)
 
     def _build_shortcuts(self) -> None:
         keys = {

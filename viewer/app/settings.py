@@ -1,0 +1,36 @@
+"""User settings kept by Qt (per user, never next to the opened file)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSettings
+
+from ..tiles import default_cache_budget
+
+ORGANIZATION = "OZX Viewer"
+APPLICATION = "OZX Viewer"
+CACHE_KEY = "tiles/cache_mb"
+MIN_CACHE_MB = 64
+
+
+def _settings() -> QSettings:
+    return QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, ORGANIZATION, APPLICATION)
+
+
+def cache_budget() -> int:
+    """Bytes the decoded-tile cache may hold: the user's setting, else ¼ of RAM capped at 1 GiB."""
+    value = _settings().value(CACHE_KEY)
+    try:
+        megabytes = int(value)
+    except (TypeError, ValueError):
+        return default_cache_budget()
+    return max(megabytes, MIN_CACHE_MB) << 20
+
+
+def set_cache_budget_mb(megabytes: int | None) -> None:
+    """Store the cache size in MiB (None: back to the automatic size). Applies to images opened next."""
+    settings = _settings()
+    if megabytes is None:
+        settings.remove(CACHE_KEY)
+    else:
+        settings.setValue(CACHE_KEY, max(int(megabytes), MIN_CACHE_MB))
+    settings.sync()

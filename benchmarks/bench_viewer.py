@@ -68,6 +68,12 @@ FIGURES = [
 ]
 
 
+def git_version() -> str:
+    """Commit of the work tree the sessions run, with -dirty for uncommitted changes."""
+    done = subprocess.run(["git", "describe", "--always", "--dirty"], capture_output=True, text=True, cwd=REPO)
+    return done.stdout.strip() or "unknown"
+
+
 def napari_ready() -> bool:
     if not NAPARI_PY.exists():
         return False
@@ -229,6 +235,7 @@ def main() -> None:
         else:
             raise SystemExit("napari could not be installed (rerun with --no-napari to skip it)")
 
+    head_at_start = git_version()
     stamp = time.strftime("%Y%m%d-%H%M%S")
     image = data["info"].stem
     log_dir = DATA_DIR / f"bench_viewer-{image}-{stamp}"
@@ -251,9 +258,13 @@ def main() -> None:
             out = log_dir / f"{name}-profile.pstats"
             r = run_session(sessions[name] + ["--profile", str(out)], log_dir, f"{name}-profile")
             print(f"  profiled {name}: {out} ({r.get('wall_s')} s)", file=sys.stderr)
-    head = subprocess.run(["git", "describe", "--always", "--dirty"], capture_output=True, text=True, cwd=REPO).stdout.strip()
-    (log_dir / "results.json").write_text(json.dumps({"image": info, "git": head, "results": results}, indent=2))
-    print(f"app version: git {head}", file=sys.stderr)
+    head = git_version()
+    if head != head_at_start:
+        print(f"WARNING: the work tree changed during the run (git {head_at_start} -> {head}): "
+              "sessions may have run different app versions", file=sys.stderr)
+    (log_dir / "results.json").write_text(json.dumps(
+        {"image": info, "git_at_start": head_at_start, "git_at_end": head, "results": results}, indent=2))
+    print(f"app version: git {head_at_start}" + (f" -> {head}" if head != head_at_start else ""), file=sys.stderr)
     lines = print_table(results, image)
     (log_dir / "table.txt").write_text("\n".join(lines) + "\n")
     print(f"\nraw results: {log_dir.relative_to(REPO)}/results.json", file=sys.stderr)

@@ -17,18 +17,18 @@ from viewer.tiles import TileKey
 
 
 def test_tiles_of_a_5d_image_are_channel_row_col_of_the_plane(tmp_path: Path) -> None:
-    data = np.random.default_rng(1).integers(-30000, 30000, (2, 3, 4, 300, 270)).astype(np.int16)
+    data = np.random.default_rng(1).integers(-30000, 30000, (2, 3, 4, 600, 540)).astype(np.int16)
     write_image(tmp_path / "a", "", pyramid(data, 2), "tczyx", chunks=(1, 1, 1, 128, 128))
     image = open_document(tmp_path / "a").images()[0]
     layout = image.layout
     assert (layout.row, layout.col, layout.channel, layout.sliders) == (3, 4, 1, (0, 2))
     loader = TileLoader(image.levels, layout, range(3))
-    assert [g.tile for g in loader.geometries] == [(256, 256), (256, 256)]
+    assert [g.tile for g in loader.geometries] == [(512, 512), (512, 512)]  # 128-chunks grouped
     tile = loader(TileKey(0, (1, 3), 1, 0))
     assert tile.dtype == np.float32 and tile.flags.c_contiguous
-    np.testing.assert_array_equal(tile, data[1, :, 3, 256:300, 0:256])
+    np.testing.assert_array_equal(tile, data[1, :, 3, 512:600, 0:512])
     coarse = loader(TileKey(1, (1, 3), 0, 0))  # z is not downsampled here: same index
-    np.testing.assert_array_equal(coarse, data[1, :, 3, ::2, ::2][:, :150, :135])
+    np.testing.assert_array_equal(coarse, data[1, :, 3, ::2, ::2][:, :300, :270])
 
 
 def test_level_index_follows_downsampled_axes() -> None:
@@ -74,7 +74,7 @@ def test_prepare_honours_default_z_and_turns_off_rgba_alpha(tmp_path: Path) -> N
 
 
 def test_prepare_reads_the_coarsest_tiles_of_the_start_plane(tmp_path: Path, monkeypatch) -> None:
-    data = np.random.default_rng(2).integers(0, 60000, (5, 2, 600, 520)).astype(np.uint16)
+    data = np.random.default_rng(2).integers(0, 60000, (5, 2, 1200, 1040)).astype(np.uint16)
     write_image(tmp_path / "p", "", pyramid(data, 2), "zcyx", chunks=(1, 1, 128, 128))
     opened = prepare(str(tmp_path / "p"))
     try:

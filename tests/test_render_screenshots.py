@@ -101,7 +101,7 @@ def test_pattern_at_several_zooms(qtbot, window, tmp_path: Path) -> None:
     canvas, stream = window.canvas, window.session.stream
     geometries = stream.geometries
     assert [g.shape for g in geometries] == [(700, 900), (350, 450)]
-    assert geometries[0].tile == (256, 256)
+    assert geometries[0].tile == (512, 512)  # 128-pixel chunks grouped into 512-pixel tiles
     width, height = canvas.view.size
     sy, sx = geometries[0].scale
 

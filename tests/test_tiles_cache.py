@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from viewer.tiles import cache as cache_module
-from viewer.tiles.cache import GIB, TileCache, default_cache_budget
+from viewer.tiles.cache import DEFAULT_CAP, TileCache, default_cache_budget
 
 
 def block(nbytes: int, fill: int = 0) -> np.ndarray:
@@ -97,13 +97,13 @@ def test_budget_never_exceeded_under_concurrent_use():
 
 
 def test_default_budget_is_quarter_of_ram_capped(monkeypatch):
-    values = {"SC_PAGE_SIZE": 4096, "SC_PHYS_PAGES": 512 * 1024}  # 2 GiB of RAM
+    values = {"SC_PAGE_SIZE": 4096, "SC_PHYS_PAGES": 32 * 1024}  # 128 MiB of RAM
     monkeypatch.setattr(cache_module.os, "sysconf", values.__getitem__, raising=False)
-    assert default_cache_budget() == 512 * 1024 * 1024
+    assert default_cache_budget() == 32 * 1024 * 1024
     values["SC_PHYS_PAGES"] = 64 * 1024 * 1024  # 256 GiB of RAM
-    assert default_cache_budget() == GIB
+    assert default_cache_budget() == DEFAULT_CAP
 
 
 def test_default_budget_without_sysconf(monkeypatch):
     monkeypatch.delattr(cache_module.os, "sysconf", raising=False)
-    assert default_cache_budget() == GIB
+    assert default_cache_budget() == DEFAULT_CAP

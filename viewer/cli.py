@@ -104,8 +104,9 @@ def _validate(path: str, strict: bool, as_json: bool) -> int:
 
 
 def _run_gui(paths: list[str]) -> int:
-    from .app.startup import PendingOpen, sample_path
+    from .app.startup import PendingOpen, limit_heap_growth, sample_path
 
+    limit_heap_growth()
     # Read the file on a thread while Qt and vispy are imported: the first frame needs both.
     pending = PendingOpen(paths[0] if paths else str(sample_path()))
     try:

@@ -12,13 +12,17 @@ from ..render.formats import texture_dtype
 from ..tiles import LevelGeometry, TileKey, tile_shape_for
 
 
+#: Smaller chunks are grouped into tiles of at least this side: fewer draw calls and uploads per
+#: frame (each tile costs a draw call), while a tile still decodes in a few milliseconds.
+MIN_TILE = 512
+
 def level_geometries(levels: Sequence[Level], layout: PlaneLayout) -> list[LevelGeometry]:
     """The tile layer's view of each level: displayed shape, tile shape, scale and translation."""
     r, c = layout.row, layout.col
     return [
         LevelGeometry(
             shape=(level.shape[r], level.shape[c]),
-            tile=tile_shape_for((level.chunks[r], level.chunks[c])),
+            tile=tile_shape_for((level.chunks[r], level.chunks[c]), min_tile=MIN_TILE),
             scale=(level.scale[r], level.scale[c]),
             translation=(level.translation[r], level.translation[c]),
         )

@@ -25,7 +25,7 @@ from ..tiles import (
 #: Per frame at most this many tiles or bytes go to the GPU, so a frame never stalls.
 UPLOADS_PER_FRAME = 4
 UPLOAD_BYTES_PER_FRAME = 8 << 20
-TEXTURE_BUDGET = 256 << 20
+TEXTURE_BUDGET = 32 << 20
 _BUSY_POLL_MS = 50
 
 TilePlanes = Callable[[np.ndarray], Sequence[np.ndarray]]

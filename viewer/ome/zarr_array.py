@@ -189,12 +189,16 @@ class ZarrArray:
                 dst.append(slice(lo - a, hi - a))
             out[tuple(dst)] = chunk[tuple(src)]
 
-        if threads > 1 and len(tasks) > 1:
-            with ThreadPoolExecutor(threads) as pool:
-                list(pool.map(fill, tasks))
-        else:
-            for coords in tasks:
+        def fill_all(batch: list[tuple[int, ...]]) -> None:
+            for coords in batch:
                 fill(coords)
+
+        if threads > 1 and len(tasks) > 1:
+            # One interleaved batch per thread: a future per chunk would cost more than a chunk's I/O.
+            with ThreadPoolExecutor(threads) as pool:
+                list(pool.map(fill_all, [tasks[i::threads] for i in range(threads)]))
+        else:
+            fill_all(tasks)
         return out
 
 

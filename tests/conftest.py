@@ -71,3 +71,17 @@ def _gui_test_environment(request: pytest.FixtureRequest, x_display: str | None)
     yield
     if gui:
         gc.collect()
+
+
+@pytest.fixture
+def window(qtbot):
+    """The viewer's main window, shown and active (GUI tests only)."""
+    from viewer.app.window import MainWindow
+
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.show()
+    win.activateWindow()  # no window manager under Xvfb: shortcuts need an active window
+    qtbot.waitActive(win)
+    yield win
+    win.close()

@@ -12,19 +12,8 @@ from PySide6.QtWidgets import QApplication, QFileDialog
 
 from tests.test_render_screenshots import TIMEOUT_MS
 from viewer.app.main import sample_path
-from viewer.app.window import MainWindow
 
 pytestmark = pytest.mark.gui
-
-
-@pytest.fixture
-def window(qtbot):
-    win = MainWindow()
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
-    yield win
-    win.close()
 
 
 def _urls(*paths: Path) -> QMimeData:

@@ -14,20 +14,8 @@ from PySide6.QtWidgets import QMessageBox
 from tests.omezarr_fixtures import omero_channels, set_group_attrs, write_image
 from tests.test_render_screenshots import TIMEOUT_MS, assert_shows, open_and_wait, screenshot, wait_sharp
 from viewer.app.main import sample_path
-from viewer.app.window import MainWindow
 
 pytestmark = pytest.mark.gui
-
-
-@pytest.fixture
-def window(qtbot):
-    win = MainWindow()
-    qtbot.addWidget(win)
-    win.show()
-    win.activateWindow()  # no window manager under Xvfb: shortcuts need an active window
-    qtbot.waitActive(win)
-    yield win
-    win.close()
 
 
 def test_sample_opens_with_its_colours(qtbot, window) -> None:

@@ -82,18 +82,6 @@ def wait_sharp(qtbot, window) -> None:
     qtbot.waitUntil(lambda: stream.sharp() and stream.idle(), timeout=TIMEOUT_MS)
 
 
-@pytest.fixture
-def window(qtbot):
-    from viewer.app.window import MainWindow
-
-    win = MainWindow()
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
-    yield win
-    win.close()
-
-
 # ---- the pattern lands where it should -------------------------------------------------------
 def test_pattern_at_several_zooms(qtbot, window, tmp_path: Path) -> None:
     root, levels = write_pattern(tmp_path)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import resource
+import statistics
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Iterator
@@ -271,3 +272,32 @@ class Script:
                 self._wait = ("until", step, now)
             else:
                 self._wait = ("sleep", now + float(step), now)
+
+
+
+def session_summary(t_start: float, t_script: float, marks: dict, log, monitor, script, zoom_steps: list) -> dict:
+    """The figures every session reports (ours and napari alike), from its measurement objects."""
+    first = log.first_image
+    draw = [f.draw_ms for f in log.frames]
+    sharp = marks.get("first_sharp")
+    zoom = [s["to_sharp_ms"] for s in zoom_steps if s["to_sharp_ms"] is not None]
+    return {
+        "script_started_s": round(t_script - t_start, 3),
+        "open_called_s": round(marks["open"] - t_start, 3),
+        "first_image_s": round(first.shown - t_start, 3) if first else None,
+        "first_image_fraction": round(log.first_image_fraction, 3) if first else None,
+        "first_sharp_s": round(sharp - t_start, 3) if sharp is not None else None,
+        "sharp_after_open_s": round(sharp - marks["open"], 3) if sharp is not None else None,
+        "stall_open": monitor.summary(["open"]),
+        "stall_session": monitor.summary(["zoom", "pause", "pan-jump", "pan", "pan-settle"]),
+        "stall_by_phase": {p: monitor.summary([p]) for p in monitor.by_phase},
+        "worst_stalls": [{"ms": round(lateness * 1000, 1), "at_s": round(t - t_start, 3), "phase": p}
+                         for lateness, t, p in sorted(monitor.worst, reverse=True)[:8]],
+        "frames": len(log.frames),
+        "draw_ms": {"median": round(statistics.median(draw), 1) if draw else None,
+                    "max": round(max(draw), 1) if draw else None},
+        "timed_out": script.timed_out or not script.finished,
+        "peak_rss_mb": round(peak_rss_mb(), 1),
+        "zoom_sharp_max_ms": max(zoom) if zoom else None,
+        "zoom_sharp_median_ms": statistics.median(zoom) if zoom else None,
+    }

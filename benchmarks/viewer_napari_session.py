@@ -29,13 +29,14 @@ T_IMPORT = time.monotonic()
 import argparse  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
-import statistics  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from viewer_measure import FrameLog, Mouse, Script, StallMonitor, peak_rss_mb, process_start_monotonic, save_png  # noqa: E402
+from viewer_measure import (  # noqa: E402
+    FrameLog, Mouse, Script, StallMonitor, process_start_monotonic, save_png, session_summary,
+)
 
 ZOOM_STEPS = 8
 ZOOM_FACTOR = 2.0
@@ -209,31 +210,11 @@ def main() -> int:
     marks["opened"] = time.monotonic()
     napari.run()
 
-    first = log.first_image
-    draw = [f.draw_ms for f in log.frames]
     result.update({
         "import_done_s": round(t_imported - t_start, 3),
-        "script_started_s": round(T_IMPORT - t_start, 3),
-        "open_called_s": round(marks["open"] - t_start, 3),
         "open_returned_s": round(marks["opened"] - t_start, 3),
-        "first_image_s": round(first.shown - t_start, 3) if first else None,
-        "first_image_fraction": round(log.first_image_fraction, 3) if first else None,
-        "first_sharp_s": round(marks["first_sharp"] - t_start, 3) if "first_sharp" in marks else None,
-        "sharp_after_open_s": round(marks["first_sharp"] - marks["open"], 3) if "first_sharp" in marks else None,
-        "stall_open": monitor.summary(["open"]),
-        "stall_session": monitor.summary(["zoom", "pause", "pan-jump", "pan", "pan-settle"]),
-        "stall_by_phase": {p: monitor.summary([p]) for p in monitor.by_phase},
-        "worst_stalls": [{"ms": round(l * 1000, 1), "at_s": round(t - t_start, 3), "phase": p}
-                         for l, t, p in sorted(monitor.worst, reverse=True)[:8]],
-        "frames": len(log.frames),
-        "draw_ms": {"median": round(statistics.median(draw), 1) if draw else None,
-                    "max": round(max(draw), 1) if draw else None},
-        "timed_out": script.timed_out or not script.finished,
-        "peak_rss_mb": round(peak_rss_mb(), 1),
     })
-    zoom = [s["to_sharp_ms"] for s in result.get("zoom_steps", []) if s["to_sharp_ms"] is not None]
-    result["zoom_sharp_max_ms"] = max(zoom) if zoom else None
-    result["zoom_sharp_median_ms"] = statistics.median(zoom) if zoom else None
+    result.update(session_summary(t_start, T_IMPORT, marks, log, monitor, script, result.get("zoom_steps", [])))
     print(json.dumps(result) if args.json else json.dumps(result, indent=2))
     sys.stdout.flush()
     return 0

@@ -39,7 +39,6 @@ T_IMPORT = time.monotonic()
 import argparse  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
-import statistics  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -47,7 +46,9 @@ for p in (str(HERE.parent), str(HERE)):
     if p not in sys.path:
         sys.path.insert(0, p)
 
-from viewer_measure import FrameLog, Mouse, Script, StallMonitor, peak_rss_mb, process_start_monotonic, save_png  # noqa: E402
+from viewer_measure import (  # noqa: E402
+    FrameLog, Mouse, Script, StallMonitor, process_start_monotonic, save_png, session_summary,
+)
 
 ZOOM_STEPS = 8
 ZOOM_FACTOR = 2.0
@@ -279,30 +280,10 @@ def main() -> int:
         os._exit(0)
     log, monitor, script = made["log"], made["monitor"], made["script"]
     t_imported = marks["window"]
-    first = log.first_image
-    draw = [f.draw_ms for f in log.frames]
     result.update({
         "window_created_s": round(t_imported - t_start, 3),
-        "script_started_s": round(T_IMPORT - t_start, 3),
-        "open_called_s": round(marks["open"] - t_start, 3),
-        "first_image_s": round(first.shown - t_start, 3) if first else None,
-        "first_image_fraction": round(log.first_image_fraction, 3) if first else None,
-        "first_sharp_s": round(marks.get("first_sharp", float("nan")) - t_start, 3) if "first_sharp" in marks else None,
-        "sharp_after_open_s": round(marks["first_sharp"] - marks["open"], 3) if "first_sharp" in marks else None,
-        "stall_open": monitor.summary(["open"]),
-        "stall_session": monitor.summary(["zoom", "pause", "pan-jump", "pan", "pan-settle"]),
-        "stall_by_phase": {p: monitor.summary([p]) for p in monitor.by_phase},
-        "worst_stalls": [{"ms": round(l * 1000, 1), "at_s": round(t - t_start, 3), "phase": p}
-                         for l, t, p in sorted(monitor.worst, reverse=True)[:8]],
-        "frames": len(log.frames),
-        "draw_ms": {"median": round(statistics.median(draw), 1) if draw else None,
-                    "max": round(max(draw), 1) if draw else None},
-        "timed_out": script.timed_out or not script.finished,
-        "peak_rss_mb": round(peak_rss_mb(), 1),
     })
-    zoom = [s["to_sharp_ms"] for s in result.get("zoom_steps", []) if s["to_sharp_ms"] is not None]
-    result["zoom_sharp_max_ms"] = max(zoom) if zoom else None
-    result["zoom_sharp_median_ms"] = statistics.median(zoom) if zoom else None
+    result.update(session_summary(t_start, T_IMPORT, marks, log, monitor, script, result.get("zoom_steps", [])))
     if args.frames_out:
         Path(args.frames_out).write_text(json.dumps({
             "frames": [{"drawn_s": round(f.drawn - t_start, 4), "draw_ms": round(f.draw_ms, 1),

@@ -77,6 +77,7 @@ class TileStream(QObject):
         self._busy_timer = QTimer(self, interval=_BUSY_POLL_MS)
         self._busy_timer.timeout.connect(self._update_loading)
         canvas.events.draw.connect(self._on_frame)
+        canvas.events.before_frame.connect(self._on_before_frame)
         # Worker threads hold only a weak reference, so this QObject is always freed on the GUI thread.
         ref = weakref.ref(self)
         self.scheduler = TileScheduler(
@@ -136,6 +137,7 @@ class TileStream(QObject):
         self._closed = True
         self._busy_timer.stop()
         self._canvas.events.draw.disconnect(self._on_frame)
+        self._canvas.events.before_frame.disconnect(self._on_before_frame)
         self.scheduler.shutdown(wait=False)
         self._visual.set_tiles([])
         self.textures.clear()
@@ -148,11 +150,12 @@ class TileStream(QObject):
             self._pump()
 
     def _queue_pump(self) -> None:
+        """Pump before the next frame (once per frame, however many changes came in between)."""
         if not self._pump_queued and not self._closed:
             self._pump_queued = True
-            QTimer.singleShot(0, self._queued_pump)
+            self._canvas.update()
 
-    def _queued_pump(self) -> None:
+    def _on_before_frame(self, event=None) -> None:
         if self._pump_queued:  # not pumped meanwhile by `pump_now`
             self._pump()
 

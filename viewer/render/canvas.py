@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from PySide6.QtCore import QTimer
 from vispy import scene
 from vispy.util.event import Event
 
@@ -21,12 +22,27 @@ class ImageCanvas(scene.SceneCanvas):
 
     World units are physical, so anisotropic pixels keep their true aspect. Emits
     `events.view_changed` (no payload; ask `world_view()`) after every pan, zoom or resize.
+
+    Frames are paced: `update()` (which every scene change calls) only arms a zero timer; when it
+    fires, `events.before_frame` lets the layers do their once-per-frame work (tile requests and
+    uploads) and then the repaint is requested. Updates asked for while a frame is drawn re-arm
+    the timer after that frame, so the event loop (input, timers, arrivals) always runs between
+    two frames and a burst of view changes costs one frame, not one each. The QOpenGLWidget
+    composes and swaps the window itself, so the canvas does not swap its context (`autoswap`).
     """
 
     def __init__(self, **kwargs) -> None:
-        super().__init__(keys=None, bgcolor="black", **kwargs)
+        self._frame_timer: QTimer | None = None
+        super().__init__(keys=None, bgcolor="black", autoswap=False, **kwargs)
         self.unfreeze()
-        self.events.add(view_changed=Event)
+        self.events.add(view_changed=Event, before_frame=Event)
+        self._frame_drawing = False
+        self._in_before_frame = False
+        self._frame_wanted = False
+        self._frame_timer = QTimer(singleShot=True, interval=0)
+        self._frame_timer.timeout.connect(self._start_frame)
+        self.events.draw.connect(self._on_draw_start, position="first")
+        self.events.draw.connect(self._on_draw_end, position="last")
         self.view = self.central_widget.add_view(border_width=0)
         self.view.camera = scene.PanZoomCamera(aspect=1.0, flip=(False, True, False))
         self.view.scene.transform.changed.connect(self._on_view_changed)
@@ -37,6 +53,34 @@ class ImageCanvas(scene.SceneCanvas):
         self._has_scale = False
         self._loading = False
         self.freeze()
+
+    # ---- frame pacing ------------------------------------------------------------------------
+    def update(self, node=None) -> None:
+        timer = self._frame_timer
+        if timer is None:  # still constructing
+            super().update(node)
+        elif self._frame_drawing:
+            self._frame_wanted = True
+        elif not self._in_before_frame and not timer.isActive():
+            timer.start()
+
+    def _start_frame(self) -> None:
+        self._in_before_frame = True
+        try:
+            self.events.before_frame()
+        finally:
+            self._in_before_frame = False
+        super().update()
+
+    def _on_draw_start(self, event=None) -> None:
+        self._frame_drawing = True
+        self._frame_wanted = False
+
+    def _on_draw_end(self, event=None) -> None:
+        self._frame_drawing = False
+        if self._frame_wanted:
+            self._frame_wanted = False
+            self._frame_timer.start()
 
     # ---- layers ------------------------------------------------------------------------------
     def add_composite(self, slots: int) -> CompositeTiles:

@@ -136,7 +136,8 @@ class CompositeVisual(_TileQuadsVisual):
             raise ValueError(f"1..{MAX_SLOTS} channel slots, got {slots}")
         super().__init__(_composite_fragment(slots))
         self.slots = slots
-        self.set_gl_state("translucent", depth_test=False)
+        # Every fragment is opaque or discarded: blending would only cost fill rate.
+        self.set_gl_state(None, blend=False, depth_test=False)
 
     def set_styles(self, styles: Sequence[ChannelStyle | None], scale: float) -> None:
         """Paint slot i with styles[i]; None (or a missing entry) leaves the slot dark."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import threading
 from collections import deque
 from typing import Callable, NamedTuple, Sequence
@@ -14,6 +15,24 @@ from .cache import TileCache
 from .geometry import LevelGeometry, View, choose_level, visible_tiles
 
 logger = logging.getLogger(__name__)
+
+
+#: Loader threads run this much nicer than the GUI thread: on a machine with few cores the GUI
+#: (and a software rasterizer's threads) then win the CPU when both are busy, so frames keep their
+#: pace while tiles decode; idle cores are still used fully.
+WORKER_NICENESS = 5
+
+
+def _lower_thread_priority() -> None:
+    """Raise the calling thread's niceness by WORKER_NICENESS where the OS has per-thread nice
+    values (Linux); elsewhere do nothing."""
+    if not hasattr(os, "setpriority") or not hasattr(threading, "get_native_id"):
+        return
+    try:
+        tid = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid, os.getpriority(os.PRIO_PROCESS, tid) + WORKER_NICENESS)
+    except OSError:
+        pass
 
 
 class TileKey(NamedTuple):
@@ -172,6 +191,7 @@ class TileScheduler:
         return not self._queue and not self._in_flight
 
     def _work(self) -> None:
+        _lower_thread_priority()
         while (key := self._next_request()) is not None:
             try:
                 self._load(key)

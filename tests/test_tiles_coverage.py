@@ -111,3 +111,42 @@ def test_magnified_finest_level_uses_coarse_fallback():
     assert keys_of(tiles_to_draw(PYRAMID, view, PLANE, cache, 0)) == [K(2, 0, 0)]
     cache.put(K(0, 1, 1), np.zeros((2, 2), np.uint8))
     assert keys_of(tiles_to_draw(PYRAMID, view, PLANE, cache, 0)) == [K(0, 1, 1)]
+
+
+# ---- draw_plan: the same coverage, clipped so that no point is painted twice ------------------
+def _area(rect) -> float:
+    return max(rect[2] - rect[0], 0) * max(rect[3] - rect[1], 0)
+
+
+def _overlap(a, b) -> float:
+    return _area((max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3])))
+
+
+def test_draw_plan_clips_the_coarse_fill_to_the_holes():
+    from viewer.tiles.coverage import draw_plan
+
+    cache = cache_with(K(2, 0, 0), K(0, 0, 0), K(0, 3, 2))
+    plan = draw_plan(PYRAMID, WHOLE, PLANE, cache, 0)
+    assert {key for key, _, _ in plan} == set(keys_of(tiles_to_draw(PYRAMID, WHOLE, PLANE, cache, 0)))
+    assert plan[0][0] == K(2, 0, 0)  # coarsest first
+    fine = [clip for key, _, clip in plan if key.level == 0]
+    assert sorted(fine) == [(0.0, 0.0, 10.0, 10.0), (20.0, 30.0, 30.0, 40.0)]
+    pieces = [clip for _, _, clip in plan]
+    assert sum(_area(p) for p in pieces) == 40 * 40  # the view, each point once
+    for i, a in enumerate(pieces):
+        for b in pieces[i + 1:]:
+            assert _overlap(a, b) == 0
+
+
+def test_draw_plan_merges_holes_that_tile_a_rectangle():
+    from viewer.tiles.coverage import draw_plan
+
+    cache = cache_with(K(1, 0, 0), K(1, 0, 1), K(1, 1, 0), K(1, 1, 1))
+    plan = draw_plan(PYRAMID, WHOLE, PLANE, cache, 0)
+    assert [(key, clip) for key, _, clip in plan] == [
+        (K(1, 0, 0), (0.0, 0.0, 20.0, 20.0)), (K(1, 0, 1), (20.0, 0.0, 40.0, 20.0)),
+        (K(1, 1, 0), (0.0, 20.0, 20.0, 40.0)), (K(1, 1, 1), (20.0, 20.0, 40.0, 40.0))]
+    cache.put(K(0, 0, 0), np.zeros((2, 2), np.uint8))
+    plan = draw_plan(PYRAMID, WHOLE, PLANE, cache, 0)
+    under = sorted(clip for key, _, clip in plan if key == K(1, 0, 0))
+    assert under == [(0.0, 10.0, 10.0, 20.0), (10.0, 0.0, 20.0, 10.0), (10.0, 10.0, 20.0, 20.0)]

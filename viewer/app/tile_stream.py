@@ -18,6 +18,7 @@ from ..tiles import (
     TileScheduler,
     View,
     choose_level,
+    draw_plan,
     fully_sharp,
     tiles_to_draw,
 )
@@ -194,9 +195,9 @@ class TileStream(QObject):
             self.textures.upload(key, self._planes(array), self._geometries[key.level].tile_world_box(key.ty, key.tx))
             self._frame_uploads += 1
             self._frame_bytes += array.nbytes
-        drawn = tiles_to_draw(self._geometries, view, self._plane, self.textures, chosen)
-        self._visual.set_tiles([item for _, item in drawn])
-        self.textures.trim(keep=[key for key, _ in wanted] + [key for key, _ in drawn])
+        drawn = draw_plan(self._geometries, view, self._plane, self.textures, chosen)
+        self._visual.set_tiles([(item, clip) for _, item, clip in drawn])
+        self.textures.trim(keep=[key for key, _ in wanted] + [key for key, _, _ in drawn])
         self._canvas.update()
         self._update_loading()
 

@@ -39,7 +39,7 @@ class ImageCanvas(scene.SceneCanvas):
         self._frame_drawing = False
         self._in_before_frame = False
         self._frame_wanted = False
-        self._frame_timer = QTimer(singleShot=True, interval=0)
+        self._frame_timer = QTimer(self.native, singleShot=True, interval=0)  # dies with the widget
         self._frame_timer.timeout.connect(self._start_frame)
         self.events.draw.connect(self._on_draw_start, position="first")
         self.events.draw.connect(self._on_draw_end, position="last")

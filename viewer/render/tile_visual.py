@@ -8,7 +8,7 @@ uniforms and never re-uploads data.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Sequence, Union
 
 import numpy as np
 from vispy import gloo
@@ -23,9 +23,11 @@ _VERTEX = """
 attribute vec2 a_corner;
 uniform vec2 u_origin;
 uniform vec2 u_size;
+uniform vec2 u_tex_origin;
+uniform vec2 u_tex_size;
 varying vec2 v_tex;
 void main() {
-    v_tex = a_corner;
+    v_tex = u_tex_origin + a_corner * u_tex_size;
     gl_Position = $transform(vec4(u_origin + a_corner * u_size, 0.0, 1.0));
 }
 """
@@ -86,18 +88,23 @@ class ChannelStyle:
     inverted: bool = False
 
 
+Rect = tuple[float, float, float, float]
+TileItem = Union[TileTextures, tuple[TileTextures, Rect]]
+"""A tile drawn whole, or (tile, clip): only the world rectangle `clip` of it."""
+
+
 class _TileQuadsVisual(Visual):
-    """Draws `tiles` in list order (later ones over earlier ones), one quad per tile."""
+    """Draws `tiles` in list order (later ones over earlier ones), one quad per tile or clip."""
 
     def __init__(self, fragment: str) -> None:
         super().__init__(vcode=_VERTEX, fcode=fragment)
-        self._tiles: list[TileTextures] = []
+        self._tiles: list[tuple[TileTextures, Rect]] = []
         corners = np.array([[0, 0], [1, 0], [0, 1], [1, 1]], dtype=np.float32)
         self.shared_program["a_corner"] = gloo.VertexBuffer(corners)
         self._draw_mode = "triangle_strip"
 
-    def set_tiles(self, tiles: Sequence[TileTextures]) -> None:
-        self._tiles = list(tiles)
+    def set_tiles(self, tiles: Sequence[TileItem]) -> None:
+        self._tiles = [t if isinstance(t, tuple) else (t, t.box) for t in tiles]
         self.update()
 
     def _prepare_transforms(self, view) -> None:
@@ -106,8 +113,8 @@ class _TileQuadsVisual(Visual):
     def _compute_bounds(self, axis: int, view) -> tuple[float, float] | None:
         if not self._tiles or axis > 1:
             return None
-        lows = [t.box[axis] for t in self._tiles]
-        highs = [t.box[axis + 2] for t in self._tiles]
+        lows = [clip[axis] for _, clip in self._tiles]
+        highs = [clip[axis + 2] for _, clip in self._tiles]
         return min(lows), max(highs)
 
     def draw(self) -> None:
@@ -115,12 +122,17 @@ class _TileQuadsVisual(Visual):
             return
         self._configure_gl_state()
         program = self._program
-        for tile in self._tiles:
-            x0, y0, x1, y1 = tile.box
+        bound: list | None = None
+        for tile, (x0, y0, x1, y1) in self._tiles:
+            bx0, by0, bx1, by1 = tile.box
             program["u_origin"] = (x0, y0)
             program["u_size"] = (x1 - x0, y1 - y0)
-            for i, texture in enumerate(tile.textures):
-                program[f"u_tex{i}"] = texture
+            program["u_tex_origin"] = ((x0 - bx0) / (bx1 - bx0), (y0 - by0) / (by1 - by0))
+            program["u_tex_size"] = ((x1 - x0) / (bx1 - bx0), (y1 - y0) / (by1 - by0))
+            if tile.textures is not bound:  # a tile drawn in several pieces binds once
+                bound = tile.textures
+                for i, texture in enumerate(tile.textures):
+                    program[f"u_tex{i}"] = texture
             program.draw(self._draw_mode)
 
 

@@ -4,7 +4,7 @@ Pure numpy and standard library: no Qt, no GL, no other viewer subpackage.
 """
 
 from .cache import TileCache, default_cache_budget
-from .coverage import fully_sharp, tiles_to_draw
+from .coverage import draw_plan, fully_sharp, tiles_to_draw
 from .geometry import (
     LevelGeometry,
     View,
@@ -23,6 +23,7 @@ __all__ = [
     "View",
     "choose_level",
     "default_cache_budget",
+    "draw_plan",
     "fully_sharp",
     "tile_range",
     "tile_shape_for",

@@ -76,6 +76,8 @@ class MainWindow(QMainWindow):
         self.opener.failed.connect(self._show_error)
         self.canvas.events.view_changed.connect(self._on_view_changed)
         self.canvas.events.mouse_move.connect(self._on_mouse_move)
+        self.canvas.events.before_frame.connect(self._show_cursor)
+        self._cursor_pos: tuple[float, float] | None = None
         self.canvas.events.mouse_double_click.connect(lambda _event: self.fit())
         self._build_menu()
         self._build_shortcuts()
@@ -214,8 +216,17 @@ class MainWindow(QMainWindow):
             self.session.set_view(self.canvas.world_view())
 
     def _on_mouse_move(self, event) -> None:
+        """Update the cursor read-out; while a frame is coming (e.g. during a drag), with that
+        frame, so the label's repaint and the frame share one window composition."""
         if self.session is not None:
-            self.cursor_label.setText(self.describe_point(*self.canvas.to_world(event.pos)))
+            self._cursor_pos = (float(event.pos[0]), float(event.pos[1]))
+            if not self.canvas.frame_pending:
+                self._show_cursor()
+
+    def _show_cursor(self, _event=None) -> None:
+        if self._cursor_pos is not None and self.session is not None:
+            pos, self._cursor_pos = self._cursor_pos, None
+            self.cursor_label.setText(self.describe_point(*self.canvas.to_world(pos)))
 
     def describe_point(self, x: float, y: float) -> str:
         """Status text for world point (x, y): pixel, physical position and channel values."""

@@ -37,6 +37,7 @@ class ImageCanvas(scene.SceneCanvas):
         self.unfreeze()
         self.events.add(view_changed=Event, before_frame=Event)
         self._frame_drawing = False
+        self._overlays_due = False
         self._in_before_frame = False
         self._frame_wanted = False
         self._frame_timer = QTimer(self.native, singleShot=True, interval=0)  # dies with the widget
@@ -64,10 +65,16 @@ class ImageCanvas(scene.SceneCanvas):
         elif not self._in_before_frame and not timer.isActive():
             timer.start()
 
+    @property
+    def frame_pending(self) -> bool:
+        """True when a frame is requested and its `before_frame` has not run yet."""
+        return self._frame_timer is not None and (self._frame_timer.isActive() or self._frame_wanted)
+
     def _start_frame(self) -> None:
         self._in_before_frame = True
         try:
             self.events.before_frame()
+            self._flush_overlays()
         finally:
             self._in_before_frame = False
         super().update()
@@ -140,15 +147,17 @@ class ImageCanvas(scene.SceneCanvas):
 
     def set_loading(self, loading: bool) -> None:
         self._loading = loading
-        self._overlay.set_loading(loading and self._overlays_shown)
+        self._defer_overlays()
 
     @property
     def loading_shown(self) -> bool:
+        self._flush_overlays()
         return self._overlay.loading
 
     @property
     def scale_bar(self) -> tuple[float, str] | None:
         """The scale bar shown: (length in logical pixels, label), or None."""
+        self._flush_overlays()
         return self._overlay.bar
 
     @property
@@ -165,8 +174,24 @@ class ImageCanvas(scene.SceneCanvas):
         self._place_overlays()
 
     def _on_view_changed(self, event=None) -> None:
-        self._place_overlays()
+        self.update()
+        self._defer_overlays()
         self.events.view_changed()
+
+    def _defer_overlays(self) -> None:
+        """Repaint the overlays with the next frame when one is coming, else now.
+
+        Any widget repaint makes Qt compose and swap the whole window (GL texture included):
+        repainting the overlay apart from the frame would cost a second composition."""
+        self._overlays_due = True
+        if not self.frame_pending:
+            self._flush_overlays()
+
+    def _flush_overlays(self) -> None:
+        if self._overlays_due:
+            self._overlays_due = False
+            self._overlay.set_loading(self._loading and self._overlays_shown)
+            self._place_overlays()
 
     def _place_overlays(self) -> None:
         width = self.view.size[0]

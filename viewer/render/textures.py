@@ -27,11 +27,17 @@ class TileTextures:
 
 def make_texture(plane: np.ndarray) -> gloo.Texture2D:
     """A nearest-neighbour texture from a C-contiguous (rows, cols) channel or (rows, cols, 4) RGBA8."""
+    # Created by shape, then filled without a copy: `Texture2D(data)` copies every plane first
+    # (~1 ms per 512² uint16 plane on the GUI thread). Tile arrays are never changed in place.
     if plane.ndim == 3:
-        return gloo.Texture2D(plane, internalformat="rgba8", interpolation="nearest", wrapping="clamp_to_edge")
-    internal, _ = FORMATS[plane.dtype]
-    return gloo.Texture2D(plane, format="luminance", internalformat=internal,
-                          interpolation="nearest", wrapping="clamp_to_edge")
+        texture = gloo.Texture2D(shape=plane.shape, internalformat="rgba8", interpolation="nearest",
+                                 wrapping="clamp_to_edge")
+    else:
+        internal, _ = FORMATS[plane.dtype]
+        texture = gloo.Texture2D(shape=plane.shape, format="luminance", internalformat=internal,
+                                 interpolation="nearest", wrapping="clamp_to_edge")
+    texture.set_data(np.ascontiguousarray(plane), copy=False)
+    return texture
 
 
 class TextureStore:

@@ -213,10 +213,7 @@ class CollectionReader:
                 image.labels.append(pending.label)
             if not targets:
                 pending.parent.children.append(Opaque(pending.label.name, pending.label.path, "label map (no source)"))
-        self._drop_placeholders_from(self.labels)
-
-    def _drop_placeholders_from(self, pending: list[_PendingLabel]) -> None:
-        for group in {id(p.parent): p.parent for p in pending}.values():
+        for group in {id(p.parent): p.parent for p in self.labels}.values():
             group.children = [c for c in group.children if c is not _LABEL_PLACEHOLDER]
 
 

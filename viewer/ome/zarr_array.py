@@ -79,6 +79,7 @@ class ZarrArray:
             self.shards: tuple[int, ...] | None = outer
             self.chunks = pipeline.inner_shape
             self._decoder: ChunkDecoder = pipeline.inner
+            self._per_shard = pipeline.chunks_per_shard(outer)
         else:
             self.sharding, self.shards, self.chunks, self._decoder = None, None, outer, pipeline
 
@@ -123,6 +124,9 @@ class ZarrArray:
         coords = tuple(int(c) for c in coords)
         if len(coords) != self.ndim or any(not 0 <= c < g for c, g in zip(coords, self.chunk_grid)):
             raise OzxError(f"array '{self.path}': chunk {coords} is outside the array")
+        return self._decode_chunk(coords)
+
+    def _decode_chunk(self, coords: tuple[int, ...]) -> np.ndarray:
         raw = self._chunk_bytes(coords)
         if raw is None:
             return np.full(self.chunks, self.fill_value, dtype=self.dtype)
@@ -134,7 +138,7 @@ class ZarrArray:
     def _chunk_bytes(self, coords: tuple[int, ...]) -> bytes | None:
         if self.sharding is None:
             return self.container.read(self._key(coords))
-        per = self.sharding.chunks_per_shard(self._outer)
+        per = self._per_shard
         shard = tuple(c // p for c, p in zip(coords, per))
         index = self._shard_index(shard, per)
         if index is None:
@@ -181,7 +185,7 @@ class ZarrArray:
         tasks = list(product(*ranges))
 
         def fill(coords: tuple[int, ...]) -> None:
-            chunk = self.read_chunk(coords)
+            chunk = self._decode_chunk(coords)  # coords come from the grid: no bounds check
             src, dst = [], []
             for (a, b), c, k in zip(bounds, self.chunks, coords):
                 lo, hi = max(a, k * c), min(b, (k + 1) * c)

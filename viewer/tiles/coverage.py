@@ -32,17 +32,8 @@ def tiles_to_draw(
     finer levels that cover it partly are kept too). Painting in list order puts finer tiles
     over coarser ones. Each tile appears once.
     """
-    drawn: dict[TileKey, np.ndarray] = {}
-    level = levels[chosen_level]
-    for ty, tx in visible_tiles(level, view, margin=0)[0]:
-        key = TileKey(chosen_level, plane, ty, tx)
-        array = cache.get(key)
-        if array is not None:
-            drawn[key] = array
-            continue
-        hole = _intersection(level.tile_world_box(ty, tx), view.rect)
-        _fill_from_coarser(levels, chosen_level, plane, hole, cache, drawn)
-    return sorted(drawn.items(), key=lambda item: (-item[0].level, item[0].ty, item[0].tx))
+    unique = {key: item for key, item, _ in draw_plan(levels, view, plane, cache, chosen_level)}
+    return list(unique.items())
 
 
 def draw_plan(
@@ -123,34 +114,6 @@ def fully_sharp(
     """True when every visible tile of `chosen_level` is cached (also when none is visible)."""
     visible = visible_tiles(levels[chosen_level], view, margin=0)[0]
     return all(TileKey(chosen_level, plane, ty, tx) in cache for ty, tx in visible)
-
-
-def _fill_from_coarser(
-    levels: Sequence[LevelGeometry],
-    chosen_level: int,
-    plane: tuple[int, ...],
-    hole: Rect,
-    cache: TileSource,
-    drawn: dict[TileKey, np.ndarray],
-) -> None:
-    for index in range(chosen_level + 1, len(levels)):
-        found = tile_range(levels[index], hole)
-        if found is None:
-            continue
-        rows, cols = found
-        complete = True
-        for ty in rows:
-            for tx in cols:
-                key = TileKey(index, plane, ty, tx)
-                if key in drawn:
-                    continue
-                array = cache.get(key)
-                if array is None:
-                    complete = False
-                else:
-                    drawn[key] = array
-        if complete:
-            return
 
 
 def _intersection(a: Rect, b: Rect) -> Rect:

@@ -301,3 +301,15 @@ def session_summary(t_start: float, t_script: float, marks: dict, log, monitor, 
         "zoom_sharp_max_ms": max(zoom) if zoom else None,
         "zoom_sharp_median_ms": statistics.median(zoom) if zoom else None,
     }
+
+
+def pan_summary(log, t_pan: float, t_release: float, distance_level0_px: int) -> dict:
+    """Figures of the drag across the image, from the frames drawn while the button was down."""
+    frames = log.between(t_pan, t_release)
+    return {
+        "duration_s": round(t_release - t_pan, 2),
+        "distance_level0_px": distance_level0_px,
+        "frames": len(frames),
+        "fps": round(len(frames) / (t_release - t_pan), 1),
+        "sharp_frame_fraction": round(sum(f.sharp for f in frames) / max(len(frames), 1), 3),
+    }

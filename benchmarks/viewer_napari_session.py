@@ -35,7 +35,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from viewer_measure import (  # noqa: E402
-    FrameLog, Mouse, Script, StallMonitor, process_start_monotonic, save_png, session_summary,
+    FrameLog, Mouse, Script, StallMonitor, pan_summary, process_start_monotonic, save_png, session_summary,
 )
 
 ZOOM_STEPS = 8
@@ -176,14 +176,7 @@ def main() -> int:
                 break
         mouse.release(x, y)
         t_release = time.monotonic()
-        frames = log.between(t_pan, t_release)
-        pan.update({
-            "duration_s": round(t_release - t_pan, 2),
-            "distance_level0_px": round((camera.center[-1] - start_x) / level0_px),
-            "frames": len(frames),
-            "fps": round(len(frames) / (t_release - t_pan), 1),
-            "sharp_frame_fraction": round(sum(f.sharp for f in frames) / max(len(frames), 1), 3),
-        })
+        pan.update(pan_summary(log, t_pan, t_release, round((camera.center[-1] - start_x) / level0_px)))
         phase[0] = "pan-settle"
         yield sharp_since(t_release)
         sharp = log.first_after(t_release, sharp=True)

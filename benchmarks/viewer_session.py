@@ -47,7 +47,7 @@ for p in (str(HERE.parent), str(HERE)):
         sys.path.insert(0, p)
 
 from viewer_measure import (  # noqa: E402
-    FrameLog, Mouse, Script, StallMonitor, process_start_monotonic, save_png, session_summary,
+    FrameLog, Mouse, Script, StallMonitor, pan_summary, process_start_monotonic, save_png, session_summary,
 )
 
 ZOOM_STEPS = 8
@@ -228,14 +228,7 @@ def main() -> int:
                 mouse.move(x, y)
             mouse.release(x, y)
             t_release = time.monotonic()
-            frames = log.between(t_pan, t_release)
-            pan.update({
-                "duration_s": round(t_release - t_pan, 2),
-                "distance_level0_px": round((canvas.world_view().x0 - bx0) / sx),
-                "frames": len(frames),
-                "fps": round(len(frames) / (t_release - t_pan), 1),
-                "sharp_frame_fraction": round(sum(f.sharp for f in frames) / max(len(frames), 1), 3),
-            })
+            pan.update(pan_summary(log, t_pan, t_release, round((canvas.world_view().x0 - bx0) / sx)))
             phase[0] = "pan-settle"
             yield sharp_since(t_release)
             sharp = log.first_after(t_release, sharp=True)

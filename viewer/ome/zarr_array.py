@@ -24,6 +24,8 @@ _V3_TYPES = {
 MAX_DIMS = 32
 MAX_REGION_BYTES = 4 << 30
 _EMPTY = np.uint64(2**64 - 1)
+_EMPTY_INT = 2**64 - 1
+ShardIndex = tuple[str, list[int], list[int]]
 
 
 class ZarrArray:
@@ -44,7 +46,7 @@ class ZarrArray:
             raise OzxError(f"array '{path}': {exc}") from None
         except (TypeError, ValueError, KeyError, AttributeError) as exc:
             raise OzxError(f"array '{path}': invalid metadata ({exc})") from None
-        self._index_cache: OrderedDict[tuple[int, ...], np.ndarray | None] = OrderedDict()
+        self._index_cache: OrderedDict[tuple[int, ...], ShardIndex | None] = OrderedDict()
         self._index_lock = threading.Lock()
 
     # ---- metadata -------------------------------------------------------------------------------
@@ -143,12 +145,17 @@ class ZarrArray:
         index = self._shard_index(shard, per)
         if index is None:
             return None
-        offset, nbytes = index[tuple(c % p for c, p in zip(coords, per))]
-        if offset == _EMPTY and nbytes == _EMPTY:
+        key, offsets, sizes = index
+        slot = 0
+        for c, p in zip(coords, per):  # C-order position of the inner chunk in the shard
+            slot = slot * p + c % p
+        if offsets[slot] == _EMPTY_INT and sizes[slot] == _EMPTY_INT:
             return None
-        return self.container.read_range(self._key(shard), int(offset), int(nbytes))
+        return self.container.read_range(key, offsets[slot], sizes[slot])
 
-    def _shard_index(self, shard: tuple[int, ...], per: tuple[int, ...]) -> np.ndarray | None:
+    def _shard_index(self, shard: tuple[int, ...], per: tuple[int, ...]) -> ShardIndex | None:
+        """(shard key, offsets, sizes) of a shard's inner chunks as Python lists (cheap to index
+        from the reading threads), or None when the shard was never written."""
         with self._index_lock:
             if shard in self._index_cache:
                 self._index_cache.move_to_end(shard)
@@ -168,6 +175,8 @@ class ZarrArray:
             used = index[..., 0] != _EMPTY
             if np.any(index[..., 0][used] + index[..., 1][used] > size):
                 raise OzxError(f"the shard '{key}' is corrupt (its index points past its end)")
+            flat = index.reshape(-1, 2)
+            index = (key, flat[:, 0].tolist(), flat[:, 1].tolist())
         with self._index_lock:
             self._index_cache[shard] = index
             while len(self._index_cache) > 4096:

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..ome.channels import dtype_range
 from ..ome.model import Channel
 from ..render.tile_visual import ChannelStyle
 
@@ -127,9 +128,6 @@ class LabelPanel(QWidget):
 def _spin_range(dtype: np.dtype) -> tuple[float, float, int]:
     """(min, max, decimals) a window spin box allows for `dtype`."""
     dtype = np.dtype(dtype)
-    if dtype.kind in "ui":
-        info = np.iinfo(dtype)
-        return float(info.min), float(info.max), 0
-    if dtype.kind == "b":
-        return 0.0, 1.0, 0
+    if dtype.kind in "uib":
+        return (*dtype_range(dtype), 0)
     return -_FLOAT_LIMIT, _FLOAT_LIMIT, 4

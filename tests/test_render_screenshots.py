@@ -10,6 +10,7 @@ import pytest
 
 from tests.omezarr_fixtures import omero_channels, pyramid, write_image
 from viewer.render.canvas import ImageCanvas
+from viewer.render.formats import pack_channels
 from viewer.render.textures import TextureStore, texture_dtype, texture_scale
 from viewer.render.tile_visual import ChannelStyle
 from viewer.tiles import LevelGeometry, TileKey, fully_sharp, visible_tiles
@@ -122,7 +123,7 @@ def test_coarse_tiles_are_replaced_by_fine_ones(qtbot) -> None:
         if key.level == 0:
             fine_allowed.wait(TIMEOUT_MS / 1000)
         r0, r1, c0, c1 = geometries[key.level].tile_box(key.ty, key.tx)
-        return np.ascontiguousarray(levels[key.level][:, r0:r1, c0:c1])
+        return pack_channels(levels[key.level][:, r0:r1, c0:c1])
 
     canvas = ImageCanvas(app="pyside6", size=(480, 360), show=True)
     layer = canvas.add_composite(3)
@@ -149,15 +150,18 @@ def test_coarse_tiles_are_replaced_by_fine_ones(qtbot) -> None:
 
 
 # ---- colour math -------------------------------------------------------------------------------
-def test_composite_matches_colour_math(qtbot, window, tmp_path: Path) -> None:
+@pytest.mark.parametrize("count", [2, 3, 6])  # one RGBA texture (padded), two RGBA textures
+def test_composite_matches_colour_math(qtbot, window, tmp_path: Path, count: int) -> None:
     rng = np.random.default_rng(3)
-    data = np.stack([rng.integers(0, 4000, (240, 310)), rng.integers(0, 65536, (240, 310)),
-                     rng.integers(400, 700, (240, 310))]).astype(np.uint16)
-    colors, windows = ["FF8000", "00FFFF", "8000FF"], [(1000, 3000), (0, 65535), (500, 600)]
+    ranges = [(0, 4000), (0, 65536), (400, 700), (0, 300), (1000, 1100), (0, 65536)]
+    data = np.stack([rng.integers(lo, hi, (240, 310)) for lo, hi in ranges[:count]]).astype(np.uint16)
+    colors = ["FF8000", "00FFFF", "8000FF", "400000", "004000", "000040"][:count]
+    windows = [(1000, 3000), (0, 65535), (500, 600), (0, 300), (1000, 1100), (0, 65535)][:count]
+    inverted = min(2, count - 1)
     omero = omero_channels(colors, windows)
-    omero["channels"][2]["inverted"] = True
+    omero["channels"][inverted]["inverted"] = True
     root = tmp_path / "composite.ome.zarr"
-    write_image(root, "", [data], "cyx", chunks=(3, 128, 128), omero=omero)
+    write_image(root, "", [data], "cyx", chunks=(count, 128, 128), omero=omero)
     open_and_wait(qtbot, window, root)
     canvas, stream = window.canvas, window.session.stream
     width, height = canvas.view.size
@@ -170,19 +174,19 @@ def test_composite_matches_colour_math(qtbot, window, tmp_path: Path) -> None:
             if not active[k]:
                 continue
             x = np.clip((data[k].astype(float) - start) / (end - start), 0, 1)
-            x = 1 - x if k == 2 else x
+            x = 1 - x if k == inverted else x
             rgb += x[..., None] * (np.array([int(color[i:i + 2], 16) for i in (0, 2, 4)]) / 255)
         return np.round(np.clip(rgb, 0, 1) * 255).astype(np.uint8)
 
     shot = screenshot(canvas)[:240, :310].astype(int)
-    assert np.abs(shot - expected([True, True, True])).max() <= 2
+    assert np.abs(shot - expected([True] * count)).max() <= 2
 
     uploaded = {key: stream.textures.get(key) for key in list(stream.textures._items)}
     window.channel_panel.active_boxes[1].setChecked(False)
     window.channel_panel.end_spins[0].setValue(2000)
     windows[0] = (1000, 2000)
     shot = screenshot(canvas)[:240, :310].astype(int)
-    assert np.abs(shot - expected([True, False, True])).max() <= 2
+    assert np.abs(shot - expected([k != 1 for k in range(count)])).max() <= 2
     assert all(stream.textures.get(key) is item for key, item in uploaded.items()), "a style change re-uploaded"
     assert stream.idle()
 

@@ -8,7 +8,7 @@ import numpy as np
 
 from ..ome.model import Level, PlaneLayout
 from ..render.colors import RGBA, colorize_labels
-from ..render.formats import texture_dtype
+from ..render.formats import pack_channels, texture_dtype
 from ..tiles import LevelGeometry, TileKey, tile_shape_for
 
 
@@ -36,7 +36,7 @@ def level_index(index: int, finest: int, size: int) -> int:
 
 
 class TileLoader:
-    """Reads tile (level, plane, ty, tx) as a C-contiguous (channels, rows, cols) array.
+    """Reads tile (level, plane, ty, tx) packed for upload (`formats.pack_channels`).
 
     Channels are `channels` (a range of the channel axis; ignored when there is none),
     converted to `dtype` (default: the type the GPU takes, so uploads need no copy).
@@ -55,6 +55,10 @@ class TileLoader:
         return self._geometries
 
     def __call__(self, key: TileKey) -> np.ndarray:
+        return pack_channels(self.read(key))
+
+    def read(self, key: TileKey) -> np.ndarray:
+        """The tile as a C-contiguous (channels, rows, cols) array."""
         level = self._levels[key.level]
         layout = self._layout
         r0, r1, c0, c1 = self._geometries[key.level].tile_box(key.ty, key.tx)
@@ -86,4 +90,4 @@ class LabelTileLoader:
         return self._reader.geometries
 
     def __call__(self, key: TileKey) -> np.ndarray:
-        return colorize_labels(self._reader(key)[0], self._colors)
+        return colorize_labels(self._reader.read(key)[0], self._colors)

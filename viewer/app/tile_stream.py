@@ -10,6 +10,7 @@ import numpy as np
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
 from ..render.canvas import ImageCanvas
+from ..render.formats import texel
 from ..render.textures import TextureStore
 from ..tiles import (
     LevelGeometry,
@@ -121,7 +122,9 @@ class TileStream(QObject):
         return choose_level(self._geometries, self._view, self._bias)
 
     def value_at(self, x: float, y: float) -> tuple[int, np.ndarray] | None:
-        """(level, tile values at world (x, y)) from the finest cached tile there, or None."""
+        """(level, channel values at world (x, y)) from the finest cached tile there, or None.
+
+        Tiles must be packed (`formats.pack_channels`); the values include the packing's padding."""
         for index, geometry in enumerate(self._geometries):
             (sy, sx), (oy, ox) = geometry.scale, geometry.translation
             row, col = int(np.floor((y - oy) / sy)), int(np.floor((x - ox) / sx))
@@ -130,7 +133,7 @@ class TileStream(QObject):
             ty, tx = row // geometry.tile[0], col // geometry.tile[1]
             tile = self.cache.get(TileKey(index, self._plane, ty, tx))
             if tile is not None:
-                return index, tile[..., row - ty * geometry.tile[0], col - tx * geometry.tile[1]]
+                return index, texel(tile, row - ty * geometry.tile[0], col - tx * geometry.tile[1])
         return None
 
     def close(self) -> None:

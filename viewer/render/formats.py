@@ -1,6 +1,6 @@
 """What needs no GL to know about textures: the upload type per data type, the raw value that
-samples as 1.0, and how many channels one composite pass takes (numpy only, so tiles can be
-prepared before vispy is imported)."""
+samples as 1.0, how many channels one composite pass takes and how channels are packed into
+textures (numpy only, so tiles are prepared on loader threads, before vispy is even imported)."""
 
 from __future__ import annotations
 
@@ -9,12 +9,15 @@ import numpy as np
 #: Channels one composite pass can sample (OpenGL guarantees 16 texture units per shader).
 MAX_SLOTS = 12
 
-# Texture data type → (GL internal format, the raw value that samples as 1.0).
+# Texture data type → (GL internal format suffix, the raw value that samples as 1.0).
 FORMATS: dict[np.dtype, tuple[str, float]] = {
-    np.dtype(np.uint8): ("r8", 255.0),
-    np.dtype(np.uint16): ("r16", 65535.0),
-    np.dtype(np.float32): ("r32f", 1.0),
+    np.dtype(np.uint8): ("8", 255.0),
+    np.dtype(np.uint16): ("16", 65535.0),
+    np.dtype(np.float32): ("32f", 1.0),
 }
+
+#: Channels per texture → (GL format, internal format prefix).
+TEXTURE_LAYOUTS: dict[int, tuple[str, str]] = {1: ("luminance", "r"), 4: ("rgba", "rgba")}
 
 
 def texture_dtype(dtype: np.dtype) -> np.dtype:
@@ -34,3 +37,31 @@ def texture_dtype(dtype: np.dtype) -> np.dtype:
 def texture_scale(dtype: np.dtype) -> float:
     """Raw value that a texture of `texture_dtype(dtype)` samples as 1.0 in the shader."""
     return FORMATS[texture_dtype(dtype)][1]
+
+
+def channel_groups(count: int) -> tuple[int, int]:
+    """(textures, channels per texture) for a composite of `count` channels.
+
+    Channels share RGBA textures, 4 to a texel, so a software rasterizer samples one texture per
+    pixel instead of one per channel. Two or three channels are padded to RGBA too: a 3-component
+    16-bit texture is stored as 4 components by Mesa anyway (converted on every upload, measured).
+    """
+    if count <= 1:
+        return 1, 1
+    return -(-count // 4), 4
+
+
+def pack_channels(data: np.ndarray) -> np.ndarray:
+    """(channels, rows, cols) → C-contiguous (textures, rows, cols, channels per texture), unused
+    texel components zero: each `[i]` is one texture's data, ready to upload without a copy."""
+    count, rows, cols = data.shape
+    groups, width = channel_groups(count)
+    packed = (np.empty if groups * width == count else np.zeros)((groups, rows, cols, width), data.dtype)
+    for channel in range(count):
+        packed[channel // width, :, :, channel % width] = data[channel]
+    return packed
+
+
+def texel(tile: np.ndarray, row: int, col: int) -> np.ndarray:
+    """The channel values at (row, col) of a packed tile, in channel order (padding included)."""
+    return tile[:, row, col, :].reshape(-1)

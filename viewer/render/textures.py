@@ -9,7 +9,7 @@ from typing import Hashable, Iterable, Sequence
 import numpy as np
 from vispy import gloo
 
-from .formats import FORMATS, texture_dtype, texture_scale
+from .formats import FORMATS, TEXTURE_LAYOUTS, texture_dtype, texture_scale
 
 Rect = tuple[float, float, float, float]
 
@@ -26,16 +26,15 @@ class TileTextures:
 
 
 def make_texture(plane: np.ndarray) -> gloo.Texture2D:
-    """A nearest-neighbour texture from a C-contiguous (rows, cols) channel or (rows, cols, 4) RGBA8."""
+    """A nearest-neighbour texture from a C-contiguous (rows, cols) or (rows, cols, 1|4) array of
+    uint8, uint16 or float32 (one texel component per channel; RGBA uint8 for label colours)."""
     # Created by shape, then filled without a copy: `Texture2D(data)` copies every plane first
     # (~1 ms per 512² uint16 plane on the GUI thread). Tile arrays are never changed in place.
-    if plane.ndim == 3:
-        texture = gloo.Texture2D(shape=plane.shape, internalformat="rgba8", interpolation="nearest",
-                                 wrapping="clamp_to_edge")
-    else:
-        internal, _ = FORMATS[plane.dtype]
-        texture = gloo.Texture2D(shape=plane.shape, format="luminance", internalformat=internal,
-                                 interpolation="nearest", wrapping="clamp_to_edge")
+    components = 1 if plane.ndim == 2 else plane.shape[2]
+    gl_format, prefix = TEXTURE_LAYOUTS[components]
+    suffix, _ = FORMATS[plane.dtype]
+    texture = gloo.Texture2D(shape=plane.shape, format=gl_format, internalformat=prefix + suffix,
+                             interpolation="nearest", wrapping="clamp_to_edge")
     texture.set_data(np.ascontiguousarray(plane), copy=False)
     return texture
 

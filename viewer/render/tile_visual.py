@@ -16,7 +16,7 @@ from vispy.scene.visuals import create_visual_node
 from vispy.visuals import Visual
 
 from .colors import hex_to_rgb
-from .formats import MAX_SLOTS
+from .formats import MAX_SLOTS, channel_groups
 from .textures import TileTextures
 
 _VERTEX = """
@@ -33,7 +33,7 @@ void main() {
 """
 
 _COMPOSITE_SLOT = """
-    v = texture2D(u_tex{i}, v_tex).r;
+    v = t{group}.{component};
     if (u_active{i} > 0.5 && v == v) {{
         x = clamp((v - u_window{i}.x) / (u_window{i}.y - u_window{i}.x), 0.0, 1.0);
         if (u_inverted{i} > 0.5) x = 1.0 - x;
@@ -55,12 +55,13 @@ void main() {
 
 
 def _composite_fragment(slots: int) -> str:
-    declarations = "".join(
-        f"uniform sampler2D u_tex{i}; uniform vec3 u_color{i}; uniform vec2 u_window{i};"
-        f" uniform float u_inverted{i}; uniform float u_active{i};\n"
+    groups, width = channel_groups(slots)
+    declarations = "".join(f"uniform sampler2D u_tex{g};\n" for g in range(groups)) + "".join(
+        f"uniform vec3 u_color{i}; uniform vec2 u_window{i}; uniform float u_inverted{i}; uniform float u_active{i};\n"
         for i in range(slots)
     )
-    body = "".join(_COMPOSITE_SLOT.format(i=i) for i in range(slots))
+    fetches = "".join(f"    vec4 t{g} = texture2D(u_tex{g}, v_tex);\n" for g in range(groups))
+    body = "".join(_COMPOSITE_SLOT.format(i=i, group=i // width, component="rgba"[i % width]) for i in range(slots))
     # A pixel whose active channels are all NaN is transparent (v == v is false only for NaN).
     return f"""
 varying vec2 v_tex;
@@ -71,7 +72,7 @@ void main() {{
     float seen = 0.0;
     float v;
     float x;
-{body}
+{fetches}{body}
     if (seen == 0.0 && u_any_active > 0.5) discard;
     gl_FragColor = vec4(min(rgb, vec3(1.0)), 1.0);
 }}
@@ -139,8 +140,9 @@ class _TileQuadsVisual(Visual):
 class CompositeVisual(_TileQuadsVisual):
     """Adds the active channels of each tile, each coloured by its colour and window.
 
-    Tile textures are channel slots 0..slots-1; `scales` give, per slot, the raw value a
-    texture samples as 1.0 (255 for uint8, 65535 for uint16, 1 for float32).
+    Tile textures hold the channel slots 0..slots-1 packed as `formats.pack_channels` lays them
+    out; `set_styles`' scale is the raw value a texture samples as 1.0 (255 for uint8, 65535 for
+    uint16, 1 for float32).
     """
 
     def __init__(self, slots: int) -> None:

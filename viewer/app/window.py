@@ -27,6 +27,7 @@ from ..render.units import abbreviate
 from .image_session import LABEL_OPACITY, ImageSession
 from .opening import DocumentOpener, OpenedImage, PendingOpen
 from .panels import ChannelPanel, LabelPanel
+from .startup import release_free_memory
 from .settings import MIN_CACHE_MB, cache_budget, set_cache_budget_mb
 
 APP_NAME = "OZX Viewer"
@@ -125,6 +126,7 @@ class MainWindow(QMainWindow):
         self.canvas.set_scale_unit(image.axes[opened.layout.col].unit)
         session = ImageSession(self.canvas, opened)
         session.loading_changed.connect(self.canvas.set_loading)
+        session.loading_changed.connect(lambda loading: loading or release_free_memory())
         session.failed.connect(lambda message: self.statusBar().showMessage(message, 5000))
         self.session = session
         self._build_panels(opened, session)

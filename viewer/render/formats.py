@@ -42,12 +42,13 @@ def texture_scale(dtype: np.dtype) -> float:
 def channel_groups(count: int) -> tuple[int, int]:
     """(textures, channels per texture) for a composite of `count` channels.
 
-    Channels share RGBA textures, 4 to a texel, so a software rasterizer samples one texture per
-    pixel instead of one per channel. Two or three channels are padded to RGBA too: a 3-component
-    16-bit texture is stored as 4 components by Mesa anyway (converted on every upload, measured).
+    Four or more channels share RGBA textures, 4 to a texel, so a software rasterizer samples one
+    texture per 4 channels instead of one per channel. Up to three channels keep a texture each:
+    a 3-component 16-bit texture is stored as 4 components by Mesa anyway, and padding them to
+    RGBA would cost a third more memory for every tile on screen (measured).
     """
-    if count <= 1:
-        return 1, 1
+    if count <= 3:
+        return max(count, 1), 1
     return -(-count // 4), 4
 
 

@@ -97,9 +97,9 @@ def test_budget_never_exceeded_under_concurrent_use():
 
 
 def test_default_budget_is_quarter_of_ram_capped(monkeypatch):
-    values = {"SC_PAGE_SIZE": 4096, "SC_PHYS_PAGES": 32 * 1024}  # 128 MiB of RAM
+    values = {"SC_PAGE_SIZE": 4096, "SC_PHYS_PAGES": 16 * 1024}  # 64 MiB of RAM
     monkeypatch.setattr(cache_module.os, "sysconf", values.__getitem__, raising=False)
-    assert default_cache_budget() == 32 * 1024 * 1024
+    assert default_cache_budget() == 16 * 1024 * 1024
     values["SC_PHYS_PAGES"] = 64 * 1024 * 1024  # 256 GiB of RAM
     assert default_cache_budget() == DEFAULT_CAP
 
@@ -107,3 +107,30 @@ def test_default_budget_is_quarter_of_ram_capped(monkeypatch):
 def test_default_budget_without_sysconf(monkeypatch):
     monkeypatch.delattr(cache_module.os, "sysconf", raising=False)
     assert default_cache_budget() == DEFAULT_CAP
+
+
+def test_protected_keys_survive_until_released():
+    cache = TileCache(budget=300)
+    cache.put("a", np.zeros(100, np.uint8))
+    cache.put("b", np.zeros(100, np.uint8))
+    cache.protect(["a", "b"])
+    cache.put("c", np.zeros(100, np.uint8))
+    cache.put("d", np.zeros(100, np.uint8))  # over budget: only unprotected "c" may go
+    assert "a" in cache and "b" in cache and "d" in cache and "c" not in cache
+    cache.put("e", np.zeros(100, np.uint8))  # the newest array stays even beyond the budget
+    assert set(k for k in "abcde" if k in cache) == {"a", "b", "e"} and cache.nbytes == 300
+    cache.protect(["b"])
+    cache.put("f", np.zeros(100, np.uint8))  # "a" is the least recently used unprotected one now
+    assert set(k for k in "abcdef" if k in cache) == {"b", "e", "f"}
+    cache.protect([])
+    assert cache.nbytes == 300
+
+
+def test_demoted_key_is_evicted_first():
+    cache = TileCache(budget=300)
+    for key in "abc":
+        cache.put(key, np.zeros(100, np.uint8))
+    cache.demote("c")
+    cache.demote("missing")  # ignored
+    cache.put("d", np.zeros(100, np.uint8))
+    assert [k for k in "abcd" if k in cache] == ["a", "b", "d"]

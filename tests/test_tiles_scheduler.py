@@ -90,6 +90,14 @@ def test_wanted_tiles_priority_order_exact():
     assert wanted_tiles(PYRAMID, OFF_CENTRE, PLANE) == EXPECTED_ORDER
 
 
+def test_while_panning_only_the_ring_ahead_is_prefetched():
+    ahead_right = [K(0, 0, 2), K(0, 2, 2), K(0, 1, 3), K(0, 0, 3), K(0, 2, 3)]  # tile centres x = 25, 35
+    assert wanted_tiles(PYRAMID, OFF_CENTRE, PLANE, motion=(3.0, 0.0)) == EXPECTED_ORDER[:5] + ahead_right
+    # the row above, and the row of the centre (beside the motion, not behind it)
+    ahead_up = [K(0, 0, 1), K(0, 1, 0), K(0, 0, 2), K(0, 0, 0), K(0, 1, 3), K(0, 0, 3)]
+    assert wanted_tiles(PYRAMID, OFF_CENTRE, PLANE, motion=(0.0, -0.5)) == EXPECTED_ORDER[:5] + ahead_up
+
+
 def test_wanted_tiles_when_zoomed_out_is_coarsest_only():
     view = View(-100, -100, 140, 140, canvas_px=(10, 10))  # 24 units per screen pixel
     assert wanted_tiles(PYRAMID, view, PLANE) == [K(2, 0, 0)]
@@ -120,6 +128,16 @@ def test_cached_tiles_are_skipped(make_scheduler):
     assert scheduler.wait_idle(5)
     assert set(recorder.started) == set(missing)
     assert scheduler.update(PYRAMID, OFF_CENTRE, PLANE) == []
+
+
+def test_resident_tiles_are_skipped_though_not_cached(make_scheduler):
+    recorder = Recorder()
+    scheduler = make_scheduler(recorder, workers=1)
+    resident = {K(2, 0, 0), K(0, 1, 1)}  # e.g. uploaded, their decoded copies dropped
+    missing = scheduler.update(PYRAMID, OFF_CENTRE, PLANE, resident=resident)
+    assert missing == [k for k in EXPECTED_ORDER if k not in resident]
+    assert scheduler.wait_idle(5)
+    assert recorder.started == missing
 
 
 def test_tile_cached_by_someone_else_while_queued_is_not_loaded(make_scheduler):

@@ -9,7 +9,7 @@ from ..tiles import default_cache_budget
 ORGANIZATION = "OZX Viewer"
 APPLICATION = "OZX Viewer"
 CACHE_KEY = "tiles/cache_mb"
-MIN_CACHE_MB = 64
+MIN_CACHE_MB = 16
 
 
 def _settings() -> QSettings:
@@ -17,7 +17,7 @@ def _settings() -> QSettings:
 
 
 def cache_budget() -> int:
-    """Bytes the decoded-tile cache may hold: the user's setting, else ¼ of RAM capped at 1 GiB."""
+    """Bytes the decoded-tile cache may hold: the user's setting, else `default_cache_budget()`."""
     value = _settings().value(CACHE_KEY)
     try:
         megabytes = int(value)

@@ -22,12 +22,14 @@ from ..tiles import (
     draw_plan,
     fully_sharp,
     tiles_to_draw,
+    visible_tiles,
 )
 
 #: Per frame at most this many tiles or bytes go to the GPU, so a frame never stalls.
 UPLOADS_PER_FRAME = 4
 UPLOAD_BYTES_PER_FRAME = 8 << 20
-TEXTURE_BUDGET = 32 << 20
+#: Textures kept beyond those the view draws (which are always kept), least recently used out first.
+TEXTURE_BUDGET = 24 << 20
 _BUSY_POLL_MS = 50
 
 TilePlanes = Callable[[np.ndarray], Sequence[np.ndarray]]
@@ -184,10 +186,16 @@ class TileStream(QObject):
         if self._closed or view is None:
             return
         if self._requested != (view, self._plane):
+            motion = _pan(self._requested[0], view) if self._requested is not None else (0.0, 0.0)
             self._requested = (view, self._plane)
-            self.scheduler.update(self._geometries, view, self._plane, self._bias)
+            self.scheduler.update(self._geometries, view, self._plane, self._bias, resident=self.textures, motion=motion)
         chosen = choose_level(self._geometries, view, self._bias)
-        wanted = tiles_to_draw(self._geometries, view, self._plane, self.cache, chosen)
+        # Uploaded tiles need no decoded copy: the cache may have let theirs go.
+        wanted = tiles_to_draw(self._geometries, view, self._plane, _Either(self.textures, self.cache), chosen)
+        # What this view still has to upload must survive a burst of arrivals until it is.
+        visible = visible_tiles(self._geometries[chosen], view, margin=0)[0]
+        needed = [TileKey(chosen, self._plane, ty, tx) for ty, tx in visible] + [key for key, _ in wanted]
+        self.cache.protect(key for key in needed if key not in self.textures)
         self._uploads_left = False
         for key, array in wanted:  # coarsest first, so holes close early
             if key in self.textures:
@@ -196,6 +204,7 @@ class TileStream(QObject):
                 self._uploads_left = True
                 break
             self.textures.upload(key, self._planes(array), self._geometries[key.level].tile_world_box(key.ty, key.tx))
+            self.cache.demote(key)  # drawn from the texture now: its decoded copy goes first
             self._frame_uploads += 1
             self._frame_bytes += array.nbytes
         drawn = draw_plan(self._geometries, view, self._plane, self.textures, chosen)
@@ -213,6 +222,30 @@ class TileStream(QObject):
         if loading != self._loading:
             self._loading = loading
             self.loading_changed.emit(loading)
+
+
+def _pan(before: View, after: View) -> tuple[float, float]:
+    """How far the view panned, (dx, dy) in world units; (0, 0) if it zoomed or resized."""
+    width, height = after.x1 - after.x0, after.y1 - after.y0
+    if after.canvas_px != before.canvas_px or abs(width - (before.x1 - before.x0)) > 1e-6 * width \
+            or abs(height - (before.y1 - before.y0)) > 1e-6 * height:
+        return 0.0, 0.0
+    (x0, y0), (x1, y1) = before.centre, after.centre
+    return x1 - x0, y1 - y0
+
+
+class _Either:
+    """The tile source holding what either of two sources holds (the first one's item first)."""
+
+    def __init__(self, first, second) -> None:
+        self._first, self._second = first, second
+
+    def get(self, key: TileKey) -> object | None:
+        item = self._first.get(key)
+        return item if item is not None else self._second.get(key)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._first or key in self._second
 
 
 def _emit(ref: weakref.ref, signal: str, *args: object) -> None:

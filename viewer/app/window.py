@@ -268,7 +268,7 @@ class MainWindow(QMainWindow):
         current = cache_budget() >> 20
         megabytes, ok = QInputDialog.getInt(
             self, APP_NAME, "Memory for decoded tiles (MiB), used for images opened from now on:",
-            current, MIN_CACHE_MB, 1 << 20, 64)
+            current, MIN_CACHE_MB, 1 << 20, 16)
         if ok:
             set_cache_budget_mb(megabytes)
 

@@ -5,14 +5,16 @@ from __future__ import annotations
 import os
 import threading
 from collections import OrderedDict
-from typing import Hashable
+from typing import Hashable, Iterable
 
 import numpy as np
 
 #: The default cap. With software OpenGL the GPU textures live in process memory too, and the
-#: process itself takes ~230 MB; 48 MiB of decoded tiles (a screen and its prefetch ring) keeps a
-#: whole viewing session near 300 MB. Users with memory to spare raise it in the settings.
-DEFAULT_CAP = 48 << 20
+#: process itself takes ~215 MB. Tiles on screen are kept as textures (the tile stream protects
+#: the ones waiting for upload and demotes uploaded copies), so this cache mostly holds the
+#: prefetched tiles about to scroll in; 16 MiB keeps a viewing session under 300 MB (measured with
+#: benchmarks/bench_viewer.py). Users with memory to spare raise it in the settings.
+DEFAULT_CAP = 16 << 20
 
 
 def default_cache_budget() -> int:
@@ -30,7 +32,9 @@ class TileCache:
     """LRU mapping from tile keys to numpy arrays whose total `nbytes` never exceeds `budget`.
 
     Stored arrays are made read-only: they are shared between the loader threads and the
-    renderer. An array larger than the whole budget is not stored.
+    renderer. An array larger than the whole budget is not stored. Keys given to `protect` are
+    never evicted while protected (the cache then holds more than its budget), so the tiles a
+    view is waiting for survive a burst of arrivals until they are used.
     """
 
     def __init__(self, budget: int) -> None:
@@ -39,6 +43,7 @@ class TileCache:
         self._budget = budget
         self._items: OrderedDict[Hashable, np.ndarray] = OrderedDict()
         self._nbytes = 0
+        self._protected: frozenset[Hashable] = frozenset()
         self._lock = threading.Lock()
 
     @property
@@ -78,17 +83,37 @@ class TileCache:
             if array.nbytes > self._budget:
                 return False
             array.flags.writeable = False
-            while self._nbytes + array.nbytes > self._budget:
-                _, evicted = self._items.popitem(last=False)
-                self._nbytes -= evicted.nbytes
             self._items[key] = array
             self._nbytes += array.nbytes
+            self._evict(keep=key)
             return True
+
+    def demote(self, key: Hashable) -> None:
+        """Make `key` the first to go (e.g. its tile is on the GPU now and this copy is a spare)."""
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key, last=False)
+
+    def protect(self, keys: Iterable[Hashable]) -> None:
+        """Exempt exactly `keys` from eviction (replacing the previous set) and evict what the
+        budget no longer allows among the rest."""
+        with self._lock:
+            self._protected = frozenset(keys)
+            self._evict()
 
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
             self._nbytes = 0
+
+    def _evict(self, keep: Hashable = None) -> None:
+        """Drop least recently used unprotected arrays (but not `keep`) until within budget."""
+        if self._nbytes <= self._budget:
+            return
+        for key in [k for k in self._items if k not in self._protected and k != keep]:
+            self._discard(key)
+            if self._nbytes <= self._budget:
+                return
 
     def _discard(self, key: Hashable) -> None:
         old = self._items.pop(key, None)

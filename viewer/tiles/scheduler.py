@@ -7,7 +7,7 @@ import math
 import os
 import threading
 from collections import deque
-from typing import Callable, NamedTuple, Sequence
+from typing import Callable, Container, NamedTuple, Sequence
 
 import numpy as np
 
@@ -58,16 +58,20 @@ def wanted_tiles(
     plane: tuple[int, ...],
     bias: float = 0.0,
     margin: int = 1,
+    motion: tuple[float, float] = (0.0, 0.0),
 ) -> list[TileKey]:
     """Every tile the view needs, highest priority first.
 
     Wanted: the chosen level's visible tiles and a prefetch ring `margin` tiles wide, plus the
     visible tiles of every coarser level (the coarsest one guarantees something to show).
+    While the view pans (`motion`: the world vector it last moved by), only the ring tiles ahead
+    of it are prefetched: a small cache then holds what is about to scroll in.
     Order: coarse levels before fine, visible before prefetch, then distance from the tile
     centre to the view centre, then (ty, tx).
     """
     chosen = choose_level(levels, view, bias)
     cx, cy = view.centre
+    mx, my = motion
     ranked: list[tuple[tuple[int, int, float, int, int], TileKey]] = []
     for index in range(chosen, len(levels)):
         level = levels[index]
@@ -75,7 +79,10 @@ def wanted_tiles(
         for is_prefetch, tiles in ((0, visible), (1, ring)):
             for ty, tx in tiles:
                 x0, y0, x1, y1 = level.tile_world_box(ty, tx)
-                distance = math.hypot((x0 + x1) / 2 - cx, (y0 + y1) / 2 - cy)
+                dx, dy = (x0 + x1) / 2 - cx, (y0 + y1) / 2 - cy
+                if is_prefetch and dx * mx + dy * my < 0:
+                    continue  # behind the motion
+                distance = math.hypot(dx, dy)
                 rank = (-index, is_prefetch, distance, ty, tx)
                 ranked.append((rank, TileKey(index, plane, ty, tx)))
     ranked.sort()
@@ -132,13 +139,16 @@ class TileScheduler:
         view: View,
         plane: tuple[int, ...],
         bias: float = 0.0,
+        resident: Container[TileKey] = frozenset(),
+        motion: tuple[float, float] = (0.0, 0.0),
     ) -> list[TileKey]:
-        """Make the wanted tiles of `view` the only pending work.
+        """Make the wanted tiles of `view` (see `wanted_tiles`) the only pending work.
 
-        Returns the wanted keys not cached yet (queued or already loading), highest priority
-        first, excluding failed ones. Does nothing and returns [] after `shutdown()`.
+        Returns the wanted keys neither cached nor `resident` (e.g. already on the GPU) — queued or
+        already loading — highest priority first, excluding failed ones. Does nothing and returns
+        [] after `shutdown()`.
         """
-        wanted = wanted_tiles(levels, view, plane, bias)
+        wanted = [k for k in wanted_tiles(levels, view, plane, bias, motion=motion) if k not in resident]
         with self._work_available:
             if self._closed:
                 return []

@@ -120,6 +120,16 @@ def test_planes_keys_labels_and_status(qtbot, window, tmp_path: Path) -> None:
     assert text.startswith("x 30, y 20 px") and "µm" in text
     assert "ch0 15" in text and "(level 0)" in text
 
+    # Decoded copies of uploaded tiles may be let go: the read-out then asks for the shown level's
+    # tile again and, meanwhile, says which coarser level it read.
+    shown = session.stream.cache
+    for key in [k for k in list(shown._items) if k.level == 0]:
+        shown._discard(key)
+    text = window.describe_point(*canvas.to_world((30.5, 20.5)))
+    assert "(level 0)" not in text
+    qtbot.waitUntil(lambda: "(level 0)" in window.describe_point(*canvas.to_world((30.5, 20.5))), timeout=TIMEOUT_MS)
+    assert "ch0 15" in window.describe_point(*canvas.to_world((30.5, 20.5)))
+
 
 def test_fit_and_zoom_keys(qtbot, window) -> None:
     open_and_wait(qtbot, window, sample_path())

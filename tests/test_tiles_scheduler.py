@@ -140,6 +140,21 @@ def test_resident_tiles_are_skipped_though_not_cached(make_scheduler):
     assert recorder.started == missing
 
 
+def test_one_off_request_goes_first_once(make_scheduler):
+    gate = threading.Event()
+    recorder = Recorder(gate=gate)
+    scheduler = make_scheduler(recorder, workers=1)
+    scheduler.update(PYRAMID, OFF_CENTRE, PLANE)
+    assert recorder.first_started.wait(5)  # the first wanted tile is loading, the rest queued
+    assert scheduler.request(K(0, 3, 3)) is True
+    assert scheduler.request(K(0, 3, 3)) is False  # queued already
+    assert scheduler.request(EXPECTED_ORDER[0]) is False  # loading
+    gate.set()
+    assert scheduler.wait_idle(5)
+    assert recorder.started[:2] == [EXPECTED_ORDER[0], K(0, 3, 3)]
+    assert scheduler.request(K(0, 3, 3)) is False  # cached
+
+
 def test_tile_cached_by_someone_else_while_queued_is_not_loaded(make_scheduler):
     gate = threading.Event()
     recorder = Recorder(gate=gate)

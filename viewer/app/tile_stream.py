@@ -126,14 +126,20 @@ class TileStream(QObject):
     def value_at(self, x: float, y: float) -> tuple[int, np.ndarray] | None:
         """(level, channel values at world (x, y)) from the finest cached tile there, or None.
 
+        When that is coarser than the level shown (its decoded copy may have been let go once it
+        was uploaded), the shown level's tile is requested, so asking again soon gives its values.
         Tiles must be packed (`formats.pack_channels`); the values include the packing's padding."""
+        chosen = self.chosen_level()
         for index, geometry in enumerate(self._geometries):
             (sy, sx), (oy, ox) = geometry.scale, geometry.translation
             row, col = int(np.floor((y - oy) / sy)), int(np.floor((x - ox) / sx))
             if not (0 <= row < geometry.shape[0] and 0 <= col < geometry.shape[1]):
                 return None
             ty, tx = row // geometry.tile[0], col // geometry.tile[1]
-            tile = self.cache.get(TileKey(index, self._plane, ty, tx))
+            key = TileKey(index, self._plane, ty, tx)
+            if index == chosen and key not in self.cache:
+                self.scheduler.request(key)
+            tile = self.cache.get(key)
             if tile is not None:
                 return index, texel(tile, row - ty * geometry.tile[0], col - tx * geometry.tile[1])
         return None

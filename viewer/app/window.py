@@ -227,11 +227,17 @@ class MainWindow(QMainWindow):
 
     def _show_cursor(self, _event=None) -> None:
         if self._cursor_pos is not None and self.session is not None:
-            pos, self._cursor_pos = self._cursor_pos, None
-            self.cursor_label.setText(self.describe_point(*self.canvas.to_world(pos)))
+            text, exact = self._readout(*self.canvas.to_world(self._cursor_pos))
+            self.cursor_label.setText(text)
+            if exact:  # else read it again with the next frame: the shown level's tile is coming
+                self._cursor_pos = None
 
     def describe_point(self, x: float, y: float) -> str:
         """Status text for world point (x, y): pixel, physical position and channel values."""
+        return self._readout(x, y)[0]
+
+    def _readout(self, x: float, y: float) -> tuple[str, bool]:
+        """(status text for world point (x, y), whether its values come from the level shown)."""
         assert self.session is not None
         opened = self.session.opened
         image, layout = opened.image, opened.layout
@@ -239,16 +245,17 @@ class MainWindow(QMainWindow):
         (sy, sx), (oy, ox) = geometry.scale, geometry.translation
         col, row = math.floor((x - ox) / sx), math.floor((y - oy) / sy)
         if not (0 <= row < geometry.shape[0] and 0 <= col < geometry.shape[1]):
-            return ""
+            return "", True
         xu, yu = abbreviate(image.axes[layout.col].unit), abbreviate(image.axes[layout.row].unit)
         text = f"x {col}, y {row} px   ({x:.4g} {xu}, {y:.4g} {yu})"
         found = self.session.value_at(x, y)
-        if found is not None:
-            level, values = found
-            names = [c.label for c in image.channels]
-            parts = [f"{name} {_format_value(v)}" for name, v in zip(names, values.tolist())]
-            text += "   " + " · ".join(parts) + f"   (level {level})"
-        return text
+        if found is None:
+            return text, False
+        level, values = found
+        names = [c.label for c in image.channels]
+        parts = [f"{name} {_format_value(v)}" for name, v in zip(names, values.tolist())]
+        shown = self.session.stream.chosen_level()
+        return text + "   " + " · ".join(parts) + f"   (level {level})", shown is None or level <= shown
 
     # ---- menus and keys ----------------------------------------------------------------------
     def _build_menu(self) -> None:

@@ -159,6 +159,17 @@ class TileScheduler:
             self._idle_changed.notify_all()
         return missing
 
+    def request(self, key: TileKey) -> bool:
+        """Queue `key` before everything else (a one-off, e.g. the tile under the cursor) unless it
+        is cached, loading, queued or failed; the next `update()` drops it if it has not started.
+        Returns whether it was queued."""
+        with self._work_available:
+            if self._closed or key in self._cache or key in self._in_flight or key in self._failed or key in self._queue:
+                return False
+            self._queue.appendleft(key)
+            self._work_available.notify_all()
+            return True
+
     def pending(self) -> int:
         """Requests queued and not started."""
         with self._work_available:

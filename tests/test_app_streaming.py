@@ -64,3 +64,42 @@ def test_zoom_burst_drops_stale_work_and_finishes_the_last_view(qtbot) -> None:
     finally:
         stream.close()
         canvas.close()
+
+
+def test_panning_with_a_small_cache_loads_each_tile_once(qtbot) -> None:
+    """Drawn tiles live on as textures: their decoded copies may go, and once the first view is
+    complete no tile is loaded twice while the view pans on across the image (the cache holds six
+    tiles: the prefetch ahead and some slack)."""
+    geometries = [LevelGeometry((512, 8192), (256, 256), (1.0, 1.0)), LevelGeometry((256, 4096), (256, 256), (2.0, 2.0))]
+    loads: list[TileKey] = []
+
+    def loader(key: TileKey) -> np.ndarray:
+        loads.append(key)
+        r0, r1, c0, c1 = geometries[key.level].tile_box(key.ty, key.tx)
+        return np.full((1, r1 - r0, c1 - c0), 60 + key.tx % 100, dtype=np.uint8)
+
+    budget = 6 * 256 * 256
+    canvas = ImageCanvas(app="pyside6", size=(640, 480), show=True)
+    layer = canvas.add_composite(1)
+    layer.set_styles([ChannelStyle("FFFFFF", (0, 255))], 255.0)
+    stream = TileStream(canvas, layer, geometries, loader, list, budget)
+    canvas.events.view_changed.connect(lambda _e: stream.set_view(canvas.world_view()))
+    try:
+        canvas.show_rect((0.0, 0.0, 640.0, 480.0))  # level 0, one screen pixel per pixel
+        stream.set_view(canvas.world_view())
+        qtbot.waitUntil(lambda: stream.sharp() and stream.idle(), timeout=10000)
+        first = len(loads)
+        for _ in range(12):
+            canvas.view.camera.pan((200.0, 0.0))
+            qtbot.waitUntil(lambda: stream.sharp() and stream.idle(), timeout=10000)
+            assert stream.chosen_level() == 0
+            assert stream.cache.nbytes <= budget  # nothing waits for upload now
+        panned = [key for key in loads[first:] if key.level == 0]
+        assert len(panned) == len(set(panned)), [k for i, k in enumerate(panned) if k in panned[:i]]
+        assert len(set(panned)) >= 2 * 9  # the view moved 2400 px: 9 more tile columns
+        view = canvas.world_view()
+        shot = canvas.render()[..., 0]
+        assert shot[240, 0] == 60 + (int(view.x0) // 256) % 100  # the level-0 tile at the left edge
+    finally:
+        stream.close()
+        canvas.close()

@@ -150,7 +150,7 @@ def test_coarse_tiles_are_replaced_by_fine_ones(qtbot) -> None:
 
 
 # ---- colour math -------------------------------------------------------------------------------
-@pytest.mark.parametrize("count", [3, 4, 6])  # a texture each, one RGBA texture, two (one padded)
+@pytest.mark.parametrize("count", [2, 3, 4, 6])  # a texture each; one RGBA texture; two (one padded)
 def test_composite_matches_colour_math(qtbot, window, tmp_path: Path, count: int) -> None:
     rng = np.random.default_rng(3)
     ranges = [(0, 4000), (0, 65536), (400, 700), (0, 300), (1000, 1100), (0, 65536)]

@@ -303,6 +303,21 @@ def session_summary(t_start: float, t_script: float, marks: dict, log, monitor, 
     }
 
 
+def ms(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds * 1000, 1)
+
+
+def ms_since(frame: "Frame | None", t: float) -> float | None:
+    """Milliseconds from `t` to when `frame` was shown, or None without a frame."""
+    return ms(frame.shown - t) if frame else None
+
+
+def zoom_step(log, t: float, step: int, level) -> dict:
+    """One zoom step's record: time from the move at `t` to the next frame and to the next sharp one."""
+    return {"step": step, "level": level, "to_first_frame_ms": ms_since(log.first_after(t), t),
+            "to_sharp_ms": ms_since(log.first_after(t, sharp=True), t)}
+
+
 def pan_summary(log, t_pan: float, t_release: float, distance_level0_px: int) -> dict:
     """Figures of the drag across the image, from the frames drawn while the button was down."""
     frames = log.between(t_pan, t_release)

@@ -35,7 +35,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from viewer_measure import (  # noqa: E402
-    FrameLog, Mouse, Script, StallMonitor, pan_summary, process_start_monotonic, save_png, session_summary,
+    FrameLog, Mouse, Script, StallMonitor, ms_since, pan_summary, process_start_monotonic, save_png,
+    session_summary, zoom_step,
 )
 
 ZOOM_STEPS = 8
@@ -46,9 +47,6 @@ PAN_SPEED_PX_S = 3000.0
 WAIT_TIMEOUT_S = 30.0
 HARD_TIMEOUT_S = 300.0
 
-
-def ms(seconds):
-    return None if seconds is None else round(seconds * 1000, 1)
 
 
 def main() -> int:
@@ -133,11 +131,7 @@ def main() -> int:
             camera.center = tuple(centre)
             camera.zoom = camera.zoom * ZOOM_FACTOR
             yield sharp_since(t)
-            first = log.first_after(t)
-            sharp = log.first_after(t, sharp=True)
-            steps.append({"step": i + 1, "level": viewer.layers[0].data_level,
-                          "to_first_frame_ms": ms(first.shown - t) if first else None,
-                          "to_sharp_ms": ms(sharp.shown - t) if sharp else None})
+            steps.append(zoom_step(log, t, i + 1, viewer.layers[0].data_level))
             phase[0] = "pause"
             yield PAUSE_S
         result["zoom_steps"] = steps
@@ -155,7 +149,7 @@ def main() -> int:
         camera.center = tuple(centre)
         yield sharp_since(t)
         sharp = log.first_after(t, sharp=True)
-        pan = {"level": viewer.layers[0].data_level, "jump_to_sharp_ms": ms(sharp.shown - t) if sharp else None}
+        pan = {"level": viewer.layers[0].data_level, "jump_to_sharp_ms": ms_since(sharp, t)}
         phase[0] = "pause"
         yield PAUSE_S
         phase[0] = "pan"
@@ -180,7 +174,7 @@ def main() -> int:
         phase[0] = "pan-settle"
         yield sharp_since(t_release)
         sharp = log.first_after(t_release, sharp=True)
-        pan["release_to_sharp_ms"] = ms(sharp.shown - t_release) if sharp else None
+        pan["release_to_sharp_ms"] = ms_since(sharp, t_release)
         result["pan"] = pan
         shoot("end")
         phase[0] = "end"

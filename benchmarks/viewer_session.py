@@ -47,7 +47,8 @@ for p in (str(HERE.parent), str(HERE)):
         sys.path.insert(0, p)
 
 from viewer_measure import (  # noqa: E402
-    FrameLog, Mouse, Script, StallMonitor, pan_summary, process_start_monotonic, save_png, session_summary,
+    FrameLog, Mouse, Script, StallMonitor, ms, ms_since, pan_summary, process_start_monotonic, save_png,
+    session_summary, zoom_step,
 )
 
 ZOOM_STEPS = 8
@@ -59,9 +60,6 @@ PAN_SCREEN_PX_PER_LEVEL0_PX = 1.0
 WAIT_TIMEOUT_S = 30.0
 HARD_TIMEOUT_S = 240.0
 
-
-def ms(seconds: float | None) -> float | None:
-    return None if seconds is None else round(seconds * 1000, 1)
 
 
 def _instrument_app(setup, marks: dict) -> None:
@@ -190,11 +188,7 @@ def main() -> int:
                 t = time.monotonic()
                 canvas.zoom(ZOOM_FACTOR, centre=point)
                 yield sharp_since(t)
-                first = log.first_after(t)
-                sharp = log.first_after(t, sharp=True)
-                steps.append({"step": i + 1, "level": session.stream.chosen_level(),
-                              "to_first_frame_ms": ms(first.shown - t) if first else None,
-                              "to_sharp_ms": ms(sharp.shown - t) if sharp else None})
+                steps.append(zoom_step(log, t, i + 1, session.stream.chosen_level()))
                 phase[0] = "pause"
                 yield PAUSE_S
             result["zoom_steps"] = steps
@@ -211,7 +205,7 @@ def main() -> int:
             canvas.show_rect((bx0, y0, bx0 + width, y0 + height))
             yield sharp_since(t)
             sharp = log.first_after(t, sharp=True)
-            pan = {"level": session.stream.chosen_level(), "jump_to_sharp_ms": ms(sharp.shown - t) if sharp else None}
+            pan = {"level": session.stream.chosen_level(), "jump_to_sharp_ms": ms_since(sharp, t)}
             phase[0] = "pause"
             yield PAUSE_S
             phase[0] = "pan"
@@ -232,7 +226,7 @@ def main() -> int:
             phase[0] = "pan-settle"
             yield sharp_since(t_release)
             sharp = log.first_after(t_release, sharp=True)
-            pan["release_to_sharp_ms"] = ms(sharp.shown - t_release) if sharp else None
+            pan["release_to_sharp_ms"] = ms_since(sharp, t_release)
             result["pan"] = pan
             shoot("end")
             phase[0] = "end"

@@ -57,6 +57,8 @@ def pack_channels(data: np.ndarray) -> np.ndarray:
     texel components zero: each `[i]` is one texture's data, ready to upload without a copy."""
     count, rows, cols = data.shape
     groups, width = channel_groups(count)
+    if width == 1 and groups == count:  # a texture per channel: the same memory layout, no copy
+        return np.ascontiguousarray(data).reshape(groups, rows, cols, 1)
     packed = (np.empty if groups * width == count else np.zeros)((groups, rows, cols, width), data.dtype)
     for channel in range(count):
         packed[channel // width, :, :, channel % width] = data[channel]

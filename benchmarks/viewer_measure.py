@@ -117,11 +117,13 @@ def image_fraction(rgba, threshold: int = 12) -> float:
 
 
 class FrameLog:
-    """Per-frame records from a vispy SceneCanvas hosted in a QOpenGLWidget.
+    """Per-frame records from a vispy SceneCanvas: ours (shown by a render thread, which emits
+    `events.presented` and reads the frame back when `read_back` is set) or napari's (drawn in a
+    QOpenGLWidget's paintGL, shown at its `frameSwapped`).
 
-    `state()` is called at the end of every draw (inside paintGL, after the scene was drawn) and
-    returns (sharp: bool, info: dict). Until a frame with image pixels was seen, the framebuffer is
-    read back (glReadPixels) and checked; `image_min_fraction` of non-black pixels counts as image.
+    `state()` is called at the end of every draw (after the scene was drawn) and returns
+    (sharp: bool, info: dict). Until a frame with image pixels was seen, the frame is read back
+    and checked; `image_min_fraction` of non-black pixels counts as image.
     """
 
     def __init__(self, scene_canvas, state: Callable[[], tuple[bool, dict]], phase: Callable[[], str],
@@ -141,9 +143,12 @@ class FrameLog:
         self._draw_start = 0.0
         scene_canvas.events.draw.connect(self._on_draw_start, position="first")
         scene_canvas.events.draw.connect(self._on_draw_end, position="last")
-        native = scene_canvas.native
-        if hasattr(native, "frameSwapped"):
-            native.frameSwapped.connect(self._on_swapped)
+        self._presented_event = hasattr(scene_canvas.events, "presented")  # ours: shown by a render thread
+        if self._presented_event:
+            scene_canvas.events.presented.connect(self._on_presented)
+            scene_canvas.read_back = True
+        elif hasattr(scene_canvas.native, "frameSwapped"):
+            scene_canvas.native.frameSwapped.connect(self._on_swapped)
 
     def _on_draw_start(self, event=None) -> None:
         self._draw_start = time.monotonic()
@@ -152,20 +157,35 @@ class FrameLog:
         sharp, info = self._state()
         frame = Frame(time.monotonic(), sharp=sharp, phase=self._phase(), info=info)
         frame.draw_ms = (frame.drawn - self._draw_start) * 1000
-        if self.first_image is None or self.capture_next is not None:
-            pixels = self._gloo.read_pixels(alpha=True)
-            if self.first_image is None:
-                fraction = image_fraction(pixels)
-                frame.image = fraction >= self._min_fraction
-                if frame.image:
-                    self.first_image = frame
-                    self.first_image_fraction = fraction
-            if self.capture_next is not None:
-                capture, self.capture_next = self.capture_next, None
-                capture(pixels)
         self.frames.append(frame)
+        if self._presented_event:  # read back and checked once it is on screen
+            self._canvas.read_back = self.first_image is None or self.capture_next is not None
+            return
+        if self.first_image is None or self.capture_next is not None:
+            self._check(frame, self._gloo.read_pixels(alpha=True))
         if not hasattr(self._canvas.native, "frameSwapped"):
             self._notify(frame)
+
+    def _check(self, frame: Frame, pixels) -> None:
+        """Look for image pixels until the first image frame; hand them to `capture_next`."""
+        if self.first_image is None:
+            fraction = image_fraction(pixels)
+            frame.image = fraction >= self._min_fraction
+            if frame.image:
+                self.first_image = frame
+                self.first_image_fraction = fraction
+        if self.capture_next is not None:
+            capture, self.capture_next = self.capture_next, None
+            capture(pixels)
+
+    def _on_presented(self, event) -> None:
+        frame = self.frames[-1] if self.frames else None
+        if frame is None or frame.swapped is not None:
+            return
+        frame.swapped = time.monotonic()
+        if event.pixels is not None:
+            self._check(frame, event.pixels)
+        self._notify(frame)
 
     def _on_swapped(self) -> None:
         if self.frames and self.frames[-1].swapped is None:

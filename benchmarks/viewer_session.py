@@ -11,15 +11,16 @@ start-up does). "open" is when the app first asked to open the file (`PendingOpe
 `MainWindow.open_path`). It measures, with monotonic clocks relative to the process start
 (from /proc, see viewer_measure.process_start_monotonic):
 
-* first image frame: the first frame (QOpenGLWidget.frameSwapped) whose framebuffer, read back
-  with glReadPixels at the end of the draw, has >= 5 % non-black pixels (overlays alone are < 1 %);
+* first image frame: the first frame on screen (the canvas' `presented` event, after the render
+  thread swapped it) whose framebuffer, read back before the swap, has >= 5 % non-black pixels
+  (overlays alone are < 1 %);
 * first sharp frame: the first frame drawn while `TileStream.sharp()` is true (every visible tile of
   the level chosen for the view is uploaded and in the draw list);
 * 8 zoom-in steps by 2x around a fixed image point (`ImageCanvas.zoom(2, centre)`, what the
   keyboard zoom calls; the wheel goes through the same camera), each: time from the move to the
   next frame and to the next sharp frame, the chosen level; 0.2 s pause after each sharp frame;
 * a pan across the whole image width at 1 screen pixel per level-0 pixel (level 0 chosen): a jump
-  to the left edge (time to sharp), then a left-button mouse drag sent to the canvas widget at
+  to the left edge (time to sharp), then a left-button mouse drag sent to the canvas window at
   ~3000 px/s until the right edge shows; frames per second while dragging, the fraction of those
   frames that were sharp, and the time from the release to sharp;
 * GUI-thread stalls: a 10 ms precise QTimer that records its own lateness, per phase;
@@ -209,9 +210,9 @@ def main() -> int:
             phase[0] = "pause"
             yield PAUSE_S
             phase[0] = "pan"
-            mouse = Mouse(QtCore, QtGui, QtWidgets, canvas.native)
+            mouse = Mouse(QtCore, QtGui, QtWidgets, canvas.surface)  # the native window users drag in
             ratio = canvas.pixel_scale
-            x, y = canvas.native.width() / 2, canvas.native.height() / 2
+            x, y = canvas.widget.width() / 2, canvas.widget.height() / 2
             mouse.press(x, y)
             t_pan = last = time.monotonic()
             while canvas.world_view().x1 < bx1:

@@ -33,7 +33,7 @@ def test_zoom_burst_drops_stale_work_and_finishes_the_last_view(qtbot) -> None:
             loads.append((generation, key))
         return np.full((1, r1 - r0, c1 - c0), 40 + 20 * key.level, dtype=np.uint8)
 
-    canvas = ImageCanvas(app="pyside6", size=(640, 480), show=True)
+    canvas = ImageCanvas(size=(640, 480), show=True)
     layer = canvas.add_composite(1)
     layer.set_styles([ChannelStyle("FFFFFF", (0, 255))], 255.0)
     stream = TileStream(canvas, layer, geometries, loader, list, 256 << 20)
@@ -79,7 +79,7 @@ def test_panning_with_a_small_cache_loads_each_tile_once(qtbot) -> None:
         return np.full((1, r1 - r0, c1 - c0), 60 + key.tx % 100, dtype=np.uint8)
 
     budget = 6 * 256 * 256
-    canvas = ImageCanvas(app="pyside6", size=(640, 480), show=True)
+    canvas = ImageCanvas(size=(640, 480), show=True)
     layer = canvas.add_composite(1)
     layer.set_styles([ChannelStyle("FFFFFF", (0, 255))], 255.0)
     stream = TileStream(canvas, layer, geometries, loader, list, budget)

@@ -1,11 +1,9 @@
-"""The scale bar and loading indicator: a Qt overlay over the canvas, never in the GL framebuffer."""
+"""The scale bar and loading indicator: drawn by the canvas into its own frames, over the image."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from viewer.render.canvas import SCALE_BAR_TARGET_PX, ImageCanvas
@@ -21,8 +19,8 @@ def hosted(qtbot):
     host = QWidget()
     layout = QVBoxLayout(host)
     layout.setContentsMargins(0, 0, 0, 0)
-    canvas = ImageCanvas(app="pyside6", parent=host)
-    layout.addWidget(canvas.native)
+    canvas = ImageCanvas(parent=host)
+    layout.addWidget(canvas.widget)
     qtbot.addWidget(host)
     host.resize(400, 300)
     host.show()
@@ -31,11 +29,15 @@ def hosted(qtbot):
     canvas.close()
 
 
-def grab(host: QWidget) -> np.ndarray:
-    """What the widget shows (GL content and child widgets) as (rows, cols, 3) uint8."""
-    image = host.grab().toImage().convertToFormat(QImage.Format.Format_RGB888)
-    rows, cols = image.height(), image.width()
-    return np.frombuffer(image.constBits(), np.uint8, image.bytesPerLine() * rows).reshape(rows, -1)[:, : cols * 3].reshape(rows, cols, 3).copy()
+def on_screen(qtbot, canvas: ImageCanvas) -> np.ndarray:
+    """The next frame the render thread puts on screen, read back, as (rows, cols, 3) uint8."""
+    shown: list[np.ndarray] = []
+    canvas.events.presented.connect(lambda event: shown.append(event.pixels) if event.pixels is not None else None)
+    canvas.read_back = True
+    canvas.update()
+    qtbot.waitUntil(lambda: bool(shown), timeout=5000)
+    canvas.read_back = False
+    return shown[0][..., :3]
 
 
 def world_length(canvas: ImageCanvas, pixels: float) -> float:
@@ -60,37 +62,40 @@ def test_scale_bar_has_a_nice_length_and_follows_the_zoom(qtbot, hosted) -> None
     assert canvas.scale_bar[1].endswith(" px")
 
 
-def test_overlay_is_painted_over_the_canvas_but_not_into_the_framebuffer(qtbot, hosted) -> None:
+def assert_overlays_drawn(canvas: ImageCanvas, shown: np.ndarray) -> None:
+    """The white bar (BAR_WIDTH_PX thick, MARGIN_PX from the bottom left), its label above it
+    and the yellow "loading…" at the top right are in the frame `shown`."""
+    rows, cols = shown.shape[:2]
+    assert (rows, cols) == (canvas.widget.height(), canvas.widget.width())
+    bar_px = int(canvas.scale_bar[0])
+    bar_row = shown[rows - MARGIN_PX, MARGIN_PX + 1: MARGIN_PX + bar_px - 1]
+    assert (bar_row == 255).all()
+    assert (shown[rows - MARGIN_PX + BAR_WIDTH_PX, MARGIN_PX: MARGIN_PX + bar_px] < 16).all()
+    assert (shown[rows - MARGIN_PX, MARGIN_PX + bar_px + 2: MARGIN_PX + bar_px + 40] < 16).all()
+    label = shown[rows - MARGIN_PX - 20: rows - MARGIN_PX - 2, MARGIN_PX: MARGIN_PX + bar_px]
+    assert (label.max(axis=-1) > 128).any()
+    corner = shown[: MARGIN_PX * 2, cols // 2:]
+    yellow = (corner[..., 0] > 100) & (corner[..., 1] > 100) & (corner[..., 2] < corner[..., 0] - 30)
+    assert yellow.any()
+    assert yellow[:, -MARGIN_PX // 2 - 40:].any()  # right-aligned
+    middle = shown[MARGIN_PX * 3: rows - MARGIN_PX * 3]
+    assert (middle < 16).all()  # nothing else (no image here)
+
+
+def test_overlays_are_drawn_into_the_frames_on_screen(qtbot, hosted) -> None:
     host, canvas = hosted
-    overlay = canvas.overlay
-    assert overlay.testAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
-    assert overlay.geometry() == canvas.native.rect()
     canvas.set_scale_unit("micrometer")
     canvas.fit((0.0, 0.0, 256.0, 256.0))
     canvas.set_loading(True)
     assert canvas.loading_shown
     qtbot.waitUntil(lambda: canvas.scale_bar is not None)
-    qtbot.wait(100)
-
-    shown = grab(host)
-    rows, cols = shown.shape[:2]
-    bar_px = int(canvas.scale_bar[0])
-    bar_row = shown[rows - MARGIN_PX, MARGIN_PX + 1: MARGIN_PX + bar_px - 1]
-    assert (bar_row == 255).all()  # the white bar, BAR_WIDTH_PX thick
-    assert (shown[rows - MARGIN_PX + BAR_WIDTH_PX, MARGIN_PX: MARGIN_PX + bar_px] < 16).all()
-    label = shown[rows - MARGIN_PX - 20: rows - MARGIN_PX - 2, MARGIN_PX: MARGIN_PX + bar_px]
-    assert (label.max(axis=-1) > 128).any()  # the label above the bar
-    corner = shown[: MARGIN_PX * 2, cols // 2:]
-    yellow = (corner[..., 0] > 100) & (corner[..., 1] > 100) & (corner[..., 2] < corner[..., 0] - 30)
-    assert yellow.any()  # "loading…" at the top right
-
-    assert (canvas.render()[..., :3] == 0).all()  # the GL frame holds no overlay pixels
+    assert_overlays_drawn(canvas, on_screen(qtbot, canvas))
+    assert_overlays_drawn(canvas, canvas.render()[..., :3])  # and in what `render()` draws
 
     canvas.set_loading(False)
     canvas.show_overlays(False)
     assert canvas.scale_bar is None and not canvas.loading_shown
-    qtbot.wait(100)
-    hidden = grab(host)
+    hidden = on_screen(qtbot, canvas)
     assert (hidden < 16).all(), np.argwhere(hidden >= 16)[:5]
     canvas.set_loading(True)
     assert not canvas.loading_shown  # hidden overlays stay hidden until shown again
@@ -98,8 +103,11 @@ def test_overlay_is_painted_over_the_canvas_but_not_into_the_framebuffer(qtbot, 
     assert canvas.loading_shown and canvas.scale_bar is not None
 
 
-def test_overlay_follows_the_canvas_size(qtbot, hosted) -> None:
+def test_overlays_follow_the_canvas_size(qtbot, hosted) -> None:
     host, canvas = hosted
+    canvas.set_scale_unit("micrometer")
+    canvas.fit((0.0, 0.0, 256.0, 256.0))
+    canvas.set_loading(True)
     host.resize(520, 260)
-    qtbot.waitUntil(lambda: canvas.overlay.geometry() == canvas.native.rect())
-    assert canvas.overlay.size().width() == 520
+    qtbot.waitUntil(lambda: canvas.size == (520, 260))
+    assert_overlays_drawn(canvas, on_screen(qtbot, canvas))

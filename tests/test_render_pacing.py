@@ -17,9 +17,9 @@ pytestmark = pytest.mark.gui
 
 
 def test_update_burst_is_one_frame_and_before_frame_runs_once(qtbot) -> None:
-    canvas = ImageCanvas(app="pyside6", size=(320, 240), show=True)
+    canvas = ImageCanvas(size=(320, 240), show=True)
     try:
-        qtbot.waitExposed(canvas.native)
+        qtbot.waitExposed(canvas.widget)
         qtbot.wait(200)
         frames, before = [], []
         canvas.events.draw.connect(lambda _e: frames.append(time.monotonic()))
@@ -35,9 +35,9 @@ def test_update_burst_is_one_frame_and_before_frame_runs_once(qtbot) -> None:
 
 
 def test_update_during_a_frame_draws_again_after_the_event_loop_ran(qtbot) -> None:
-    canvas = ImageCanvas(app="pyside6", size=(320, 240), show=True)
+    canvas = ImageCanvas(size=(320, 240), show=True)
     try:
-        qtbot.waitExposed(canvas.native)
+        qtbot.waitExposed(canvas.widget)
         qtbot.wait(200)
         order: list[str] = []
         wanted = [3]

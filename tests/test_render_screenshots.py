@@ -125,7 +125,7 @@ def test_coarse_tiles_are_replaced_by_fine_ones(qtbot) -> None:
         r0, r1, c0, c1 = geometries[key.level].tile_box(key.ty, key.tx)
         return pack_channels(levels[key.level][:, r0:r1, c0:c1])
 
-    canvas = ImageCanvas(app="pyside6", size=(480, 360), show=True)
+    canvas = ImageCanvas(size=(480, 360), show=True)
     layer = canvas.add_composite(3)
     layer.set_styles([ChannelStyle(c, (0, 255)) for c in ("FF0000", "00FF00", "0000FF")], 255.0)
     stream = TileStream(canvas, layer, geometries, loader, list, 64 << 20)
@@ -223,7 +223,7 @@ def test_nan_is_transparent_and_single_channel_is_grey(qtbot, window, tmp_path: 
     ("bool", [False, True, True], (0, 1)),
 ])
 def test_every_dtype_renders_through_its_texture(qtbot, dtype, values, window_) -> None:
-    canvas = ImageCanvas(app="pyside6", size=(90, 30), show=True)
+    canvas = ImageCanvas(size=(90, 30), show=True)
     try:
         layer = canvas.add_composite(1)
         raw = np.repeat(np.array(values, dtype=dtype), 30)[None, :].repeat(30, axis=0)

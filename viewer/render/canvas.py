@@ -1,14 +1,21 @@
-"""The image canvas: a vispy SceneCanvas with a y-down pan/zoom camera, tile layers and overlays."""
+"""The image canvas: a vispy SceneCanvas with a y-down pan/zoom camera, tile layers and overlays,
+rendered on a thread of its own into a native window."""
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QTimer, Qt
+from PySide6.QtWidgets import QApplication, QWidget
 from vispy import scene
+from vispy.gloo.context import set_current_canvas
 from vispy.util.event import Event
 
 from ..tiles import View
+from .canvas_window import CanvasWindow
 from .overlay import CanvasOverlay
+from .render_thread import FrameRenderer, GlirCollector
 from .tile_visual import CompositeTiles, LabelTiles
 from .units import format_length, nice_length
 
@@ -20,47 +27,80 @@ SCALE_BAR_TARGET_PX = 120
 class ImageCanvas(scene.SceneCanvas):
     """Shows tile layers in world (physical) coordinates, x right and y down, square world units.
 
-    World units are physical, so anisotropic pixels keep their true aspect. Emits
-    `events.view_changed` (no payload; ask `world_view()`) after every pan, zoom or resize.
+    World units are physical, so anisotropic pixels keep their true aspect. Put `widget` in a
+    layout. Emits `events.view_changed` (no payload; ask `world_view()`) after every pan, zoom or
+    resize, and `events.presented` (`pixels`: the frame read back if `read_back` was set, else
+    None) when a frame is on screen.
 
     Frames are paced: `update()` (which every scene change calls) only arms a zero timer; when it
     fires, `events.before_frame` lets the layers do their once-per-frame work (tile requests and
-    uploads) and then the repaint is requested. Updates asked for while a frame is drawn re-arm
-    the timer after that frame, so the event loop (input, timers, arrivals) always runs between
-    two frames and a burst of view changes costs one frame, not one each. The QOpenGLWidget
-    composes and swaps the window itself, so the canvas does not swap its context (`autoswap`).
+    uploads), then `events.draw` turns the scene into GL commands, which a `FrameRenderer`
+    rasterizes and shows on its own thread. One frame is on its way at a time; updates asked for
+    meanwhile re-arm the timer once it is shown, so the event loop (input, timers, arrivals) always
+    runs between two frames and a burst of view changes costs one frame, not one each. vispy's
+    own Qt widget (`native`) is never shown: it only turns the window's mouse input into vispy
+    events.
     """
 
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, parent: QWidget | None = None, size: tuple[int, int] = (800, 600), show: bool = False) -> None:
         self._frame_timer: QTimer | None = None
-        super().__init__(keys=None, bgcolor="black", autoswap=False, **kwargs)
+        super().__init__(app="pyside6", keys=None, bgcolor="black", autoswap=False, size=size)
         self.unfreeze()
-        self.events.add(view_changed=Event, before_frame=Event)
-        self._frame_drawing = False
+        self.events.add(view_changed=Event, before_frame=Event, presented=Event)
+        # Before any GL command is issued: the render thread replays them all.
+        self._collector = GlirCollector()
+        self.context.shared.parser = self._collector
+        self.native.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self._window = CanvasWindow(self.native, self._on_resized, self.update, self._on_surface)
+        self._widget = self._window.embed(parent)
+        self._widget.resize(*size)
+        self._renderer = FrameRenderer(self._window, self._collector)
+        self._renderer.presented.connect(self._on_presented)
+        QApplication.instance().aboutToQuit.connect(self._renderer.close)
+        self.read_back = False
+        self._frame_drawing = False  # a frame is on its way, from its commands until shown
         self._overlays_due = False
         self._in_before_frame = False
         self._frame_wanted = False
         self._frame_timer = QTimer(self.native, singleShot=True, interval=0)  # dies with the widget
         self._frame_timer.timeout.connect(self._start_frame)
-        self.events.draw.connect(self._on_draw_start, position="first")
-        self.events.draw.connect(self._on_draw_end, position="last")
         self.view = self.central_widget.add_view(border_width=0)
         self.view.camera = scene.PanZoomCamera(aspect=1.0, flip=(False, True, False))
         self.view.scene.transform.changed.connect(self._on_view_changed)
         self.events.resize.connect(self._on_view_changed)
         self._unit: str | None = None
-        self._overlay = CanvasOverlay(self.native)
+        self._overlay = CanvasOverlay(self.scene)
         self._overlays_shown = True
         self._has_scale = False
         self._loading = False
         self.freeze()
+        if show:
+            self._widget.show()
+
+    @property
+    def widget(self) -> QWidget:
+        """The widget showing the canvas (holds its native window)."""
+        return self._widget
+
+    @property
+    def surface(self) -> CanvasWindow:
+        """The native window the frames are shown in; it receives the mouse input and drops."""
+        return self._window
+
+    def show(self, visible: bool = True, run: bool = False) -> None:
+        self._widget.setVisible(visible)
+
+    def close(self) -> None:
+        self._renderer.close()
+        self._widget.close()
+        super().close()
 
     # ---- frame pacing ------------------------------------------------------------------------
     def update(self, node=None) -> None:
         timer = self._frame_timer
         if timer is None:  # still constructing
-            super().update(node)
-        elif self._frame_drawing:
+            return
+        if self._frame_drawing:
             self._frame_wanted = True
         elif not self._in_before_frame and not timer.isActive():
             timer.start()
@@ -71,23 +111,50 @@ class ImageCanvas(scene.SceneCanvas):
         return self._frame_timer is not None and (self._frame_timer.isActive() or self._frame_wanted)
 
     def _start_frame(self) -> None:
+        if not self._window.isExposed():
+            self._frame_wanted = True  # drawn when exposed
+            return
         self._in_before_frame = True
         try:
             self.events.before_frame()
             self._flush_overlays()
         finally:
             self._in_before_frame = False
-        super().update()
+        self._frame_drawing, self._frame_wanted = True, False
+        self.set_current()
+        self.events.draw(region=None)  # vispy draws the scene (`on_draw`) into GL commands
+        self.context.flush_commands()
+        self._renderer.submit(self._collector.take(), tuple(int(v) for v in self.physical_size), self.read_back)
 
-    def _on_draw_start(self, event=None) -> None:
-        self._frame_drawing = True
-        self._frame_wanted = False
-
-    def _on_draw_end(self, event=None) -> None:
+    def _on_presented(self, pixels: np.ndarray | None) -> None:
         self._frame_drawing = False
+        self.events.presented(pixels=pixels)
         if self._frame_wanted:
             self._frame_wanted = False
             self._frame_timer.start()
+
+    def _on_resized(self, width: int, height: int, ratio: float) -> None:
+        self.native.resize(width, height)  # vispy takes the canvas size from its widget
+        physical = (int(round(width * ratio)), int(round(height * ratio)))
+        self.native._vispy_set_physical_size(*physical)
+        self.events.resize(size=(width, height), physical_size=physical)
+
+    def _on_surface(self, exists: bool) -> None:
+        self._renderer.use_window(exists)
+        if exists:
+            self.update()
+
+    def set_current(self, event=None) -> None:
+        collector = getattr(self, "_collector", None)  # None while vispy constructs the canvas
+        if collector is not None and threading.get_ident() == collector.render_thread:  # `render()`
+            set_current_canvas(self)
+        else:
+            super().set_current(event)
+
+    def render(self, *args, **kwargs) -> np.ndarray:
+        """What the canvas shows (see vispy's `SceneCanvas.render`), drawn on the render thread."""
+        self._flush_overlays()
+        return self._renderer.call(lambda: super(ImageCanvas, self).render(*args, **kwargs))
 
     # ---- layers ------------------------------------------------------------------------------
     def add_composite(self, slots: int) -> CompositeTiles:
@@ -143,11 +210,11 @@ class ImageCanvas(scene.SceneCanvas):
         """Show the scale bar for world units `unit` (a UDUNITS name; None: level-0 pixels)."""
         self._unit = unit
         self._has_scale = True
-        self._place_overlays()
+        self._overlays_changed()
 
     def set_loading(self, loading: bool) -> None:
         self._loading = loading
-        self._defer_overlays()
+        self._overlays_changed()
 
     @property
     def loading_shown(self) -> bool:
@@ -160,45 +227,31 @@ class ImageCanvas(scene.SceneCanvas):
         self._flush_overlays()
         return self._overlay.bar
 
-    @property
-    def overlay(self) -> CanvasOverlay:
-        """The Qt widget over the canvas that paints the scale bar and the loading indicator."""
-        return self._overlay
-
     def show_overlays(self, shown: bool) -> None:
-        """Show or hide the scale bar and the loading indicator.
-
-        They are painted by Qt over the canvas and never appear in the GL framebuffer."""
+        """Show or hide the scale bar and the loading indicator."""
         self._overlays_shown = shown
-        self._overlay.set_loading(self._loading and shown)
-        self._place_overlays()
+        self._overlays_changed()
 
     def _on_view_changed(self, event=None) -> None:
-        self.update()
-        self._defer_overlays()
+        self._overlays_changed()
         self.events.view_changed()
 
-    def _defer_overlays(self) -> None:
-        """Repaint the overlays with the next frame when one is coming, else now.
-
-        Any widget repaint makes Qt compose and swap the whole window (GL texture included):
-        repainting the overlay apart from the frame would cost a second composition."""
+    def _overlays_changed(self) -> None:
+        """Place the overlays again with the next frame (once, however many changes came first)."""
         self._overlays_due = True
-        if not self.frame_pending:
-            self._flush_overlays()
+        self.update()
 
     def _flush_overlays(self) -> None:
         if self._overlays_due:
             self._overlays_due = False
-            self._overlay.set_loading(self._loading and self._overlays_shown)
-            self._place_overlays()
+            self._overlay.place(self._scale_bar(), self._loading and self._overlays_shown,
+                                (*self.size, self.pixel_scale))
 
-    def _place_overlays(self) -> None:
+    def _scale_bar(self) -> tuple[float, str] | None:
         width = self.view.size[0]
         view = self.world_view()
         if not (self._has_scale and self._overlays_shown) or width <= 0 or view.x1 <= view.x0:
-            self._overlay.set_bar(None)
-            return
+            return None
         world_per_px = (view.x1 - view.x0) / width
         length = nice_length(SCALE_BAR_TARGET_PX * world_per_px)
-        self._overlay.set_bar((round(float(length / world_per_px), 2), format_length(length, self._unit)))
+        return round(float(length / world_per_px), 2), format_length(length, self._unit)

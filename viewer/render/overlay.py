@@ -1,15 +1,20 @@
-"""The scale bar and the loading indicator, painted by Qt in a transparent widget over the canvas.
+"""The scale bar and the loading indicator, drawn over the image in the canvas' own frames.
 
-Painting them with QPainter instead of vispy Line/Text visuals keeps glyph rasterising and the
-large text shader out of the GL scene, so the first frame after start-up draws only image tiles.
-The widget ignores the mouse; it repaints only when the bar, its label or the indicator changes.
+The canvas is a native window, so no widget can be painted over it. Each overlay is painted with
+QPainter (Qt's text rendering, no vispy font or text shader) into a small RGBA image, which a vispy
+Image visual shows at a fixed place in canvas pixels. They are painted again only when the bar,
+its label, the indicator or the canvas size changes.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QPainter, QPen
-from PySide6.QtWidgets import QWidget
+from typing import Callable
+
+import numpy as np
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter, QPen
+from vispy import scene
+from vispy.visuals.transforms import STTransform
 
 MARGIN_PX = 16
 BAR_WIDTH_PX = 3
@@ -18,55 +23,99 @@ FONT_POINTS = 9
 BAR_COLOR = QColor(255, 255, 255)
 LOADING_COLOR = QColor.fromRgbF(1.0, 1.0, 0.5, 0.9)
 LOADING_TEXT = "loading…"
+_PAD = 2  # around the painted shapes, for anti-aliased edges
+_ORDER = 1000  # drawn after the view with the image
+
+Painter = Callable[[QPainter], None]
 
 
-class CanvasOverlay(QWidget):
-    """Covers `canvas_widget` (following its size) and paints the bar and the indicator."""
+class CanvasOverlay:
+    """The bar (bottom left) and the indicator (top right) as children of `parent` (the canvas'
+    scene, whose coordinates are logical canvas pixels, y down)."""
 
-    def __init__(self, canvas_widget: QWidget) -> None:
-        super().__init__(canvas_widget)
-        self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
-        self.setAttribute(Qt.WidgetAttribute.WA_NoSystemBackground)
-        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self._font = QFont(self.font())
+    def __init__(self, parent: scene.Node) -> None:
+        self._font = QFont()
         self._font.setPointSizeF(FONT_POINTS)
+        self._metrics = QFontMetricsF(self._font)
+        self._bar_image = _overlay_image(parent)
+        self._loading_image = _overlay_image(parent)
         self.bar: tuple[float, str] | None = None  # (length in logical pixels, label)
         self.loading = False
-        self.setGeometry(canvas_widget.rect())
-        canvas_widget.installEventFilter(self)
+        self._size: tuple[float, float, float] | None = None  # canvas width, height, pixel ratio
 
-    def set_bar(self, bar: tuple[float, str] | None) -> None:
-        if bar != self.bar:
-            self.bar = bar
-            self.update()
+    def place(self, bar: tuple[float, str] | None, loading: bool, size: tuple[float, float, float]) -> None:
+        """Show `bar` and the indicator (if `loading`) on a canvas of `size` (width, height in
+        logical pixels, device pixels per logical pixel)."""
+        if (bar, size) != (self.bar, self._size):
+            self._show(self._bar_image, bar is not None and self._paint_bar(bar, size))
+        if (loading, size) != (self.loading, self._size):
+            self._show(self._loading_image, loading and self._paint_loading(size))
+        self.bar, self.loading, self._size = bar, loading, size
 
-    def set_loading(self, loading: bool) -> None:
-        if loading != self.loading:
-            self.loading = loading
-            self.update()
+    def _paint_bar(self, bar: tuple[float, str], size: tuple[float, float, float]):
+        length, label = bar
+        width, height, ratio = size
+        y = height - MARGIN_PX
+        text_bottom = y - BAR_WIDTH_PX / 2 - LABEL_GAP_PX
+        text_width = self._metrics.horizontalAdvance(label)
+        left = min(MARGIN_PX, MARGIN_PX + length / 2 - text_width / 2)
+        right = max(MARGIN_PX + length, MARGIN_PX + length / 2 + text_width / 2)
+        box = QRectF(left, text_bottom - self._metrics.height(), right - left, y + BAR_WIDTH_PX / 2 - text_bottom + self._metrics.height())
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.Resize and watched is self.parent():
-            self.setGeometry(watched.rect())
-            self.raise_()
-        return False
-
-    def paintEvent(self, event) -> None:
-        if self.bar is None and not self.loading:
-            return
-        painter = QPainter(self)
-        painter.setFont(self._font)
-        width, height = self.width(), self.height()
-        if self.bar is not None:
-            length, label = self.bar
-            y = height - MARGIN_PX
+        def paint(painter: QPainter) -> None:
             painter.setPen(QPen(BAR_COLOR, BAR_WIDTH_PX, Qt.PenStyle.SolidLine, Qt.PenCapStyle.FlatCap))
             painter.drawLine(QPointF(MARGIN_PX, y), QPointF(MARGIN_PX + length, y))
-            text_bottom = y - BAR_WIDTH_PX / 2 - LABEL_GAP_PX
-            box = QRectF(MARGIN_PX + length / 2 - 200, text_bottom - 100, 400, 100)
-            painter.drawText(box, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignBottom, label)
-        if self.loading:
+            text_box = QRectF(MARGIN_PX + length / 2 - 200, text_bottom - 100, 400, 100)
+            painter.drawText(text_box, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignBottom, label)
+
+        return _paint(box, ratio, self._font, paint)
+
+    def _paint_loading(self, size: tuple[float, float, float]):
+        width, _height, ratio = size
+        right, top = width - MARGIN_PX / 2, MARGIN_PX / 2
+        text_width = self._metrics.horizontalAdvance(LOADING_TEXT)
+        box = QRectF(right - text_width, top, text_width, self._metrics.height())
+
+        def paint(painter: QPainter) -> None:
             painter.setPen(LOADING_COLOR)
-            box = QRectF(0, MARGIN_PX / 2, width - MARGIN_PX / 2, 100)
-            painter.drawText(box, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop, LOADING_TEXT)
-        painter.end()
+            text_box = QRectF(0, top, right, 100)
+            painter.drawText(text_box, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop, LOADING_TEXT)
+
+        return _paint(box, ratio, self._font, paint)
+
+    @staticmethod
+    def _show(image: scene.visuals.Image, painted) -> None:
+        if not painted:
+            image.visible = False
+            return
+        pixels, (x, y), ratio = painted
+        image.set_data(pixels)
+        image.transform = STTransform(scale=(1 / ratio, 1 / ratio), translate=(x, y))
+        image.visible = True
+
+
+def _overlay_image(parent: scene.Node) -> scene.visuals.Image:
+    image = scene.visuals.Image(np.zeros((1, 1, 4), np.uint8), parent=parent, clim=(0, 255),
+                                interpolation="nearest", method="subdivide")
+    image.order = _ORDER
+    image.visible = False
+    return image
+
+
+def _paint(box: QRectF, ratio: float, font: QFont, paint: Painter):
+    """(RGBA pixels, top-left corner in logical pixels, ratio) of `paint` (which draws in canvas
+    coordinates) within `box`, widened by a small pad and aligned to whole device pixels."""
+    x0, y0 = np.floor(box.left() - _PAD), np.floor(box.top() - _PAD)
+    cols = int(np.ceil((box.right() + _PAD - x0) * ratio))
+    rows = int(np.ceil((box.bottom() + _PAD - y0) * ratio))
+    image = QImage(max(cols, 1), max(rows, 1), QImage.Format.Format_RGBA8888)
+    image.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(image)
+    painter.setFont(font)
+    painter.scale(ratio, ratio)
+    painter.translate(-x0, -y0)
+    paint(painter)
+    painter.end()
+    pixels = np.frombuffer(image.constBits(), np.uint8, image.bytesPerLine() * image.height())
+    pixels = pixels.reshape(image.height(), image.bytesPerLine())[:, : image.width() * 4]
+    return pixels.reshape(image.height(), image.width(), 4).copy(), (float(x0), float(y0)), ratio

@@ -1,0 +1,78 @@
+"""The native window the canvas' frames are shown in, embedded in the widget tree.
+
+A native window is swapped by the render thread without Qt composing it with the widgets around
+it (a QOpenGLWidget is composed by the GUI thread on every frame). It never takes the keyboard
+focus, so the main window's shortcuts keep working; mouse input goes to the vispy canvas widget
+(which stays hidden and only translates Qt events into vispy events), drags and drops to the
+top-level window of the container.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtGui import QSurface, QSurfaceFormat, QWindow
+from PySide6.QtWidgets import QApplication, QWidget
+
+_MOUSE_EVENTS = {
+    QEvent.Type.MouseButtonPress, QEvent.Type.MouseButtonRelease, QEvent.Type.MouseButtonDblClick,
+    QEvent.Type.MouseMove, QEvent.Type.Wheel,
+}
+_DRAG_EVENTS = {QEvent.Type.DragEnter, QEvent.Type.DragMove, QEvent.Type.DragLeave, QEvent.Type.Drop}
+
+
+def surface_format() -> QSurfaceFormat:
+    """RGB, double-buffered, no depth or stencil (a 2D scene), no waiting for vertical sync."""
+    fmt = QSurfaceFormat()
+    fmt.setRedBufferSize(8)
+    fmt.setGreenBufferSize(8)
+    fmt.setBlueBufferSize(8)
+    fmt.setSwapBehavior(QSurfaceFormat.SwapBehavior.DoubleBuffer)
+    fmt.setSwapInterval(0)
+    return fmt
+
+
+class CanvasWindow(QWindow):
+    """An OpenGL window that forwards its input. Called on the GUI thread: `on_resize(width,
+    height, ratio)`, `on_expose()`, and `on_surface(exists)` after its native surface is created
+    and before it is destroyed."""
+
+    def __init__(self, input_widget: QWidget, on_resize: Callable[[int, int, float], None],
+                 on_expose: Callable[[], None], on_surface: Callable[[bool], None]) -> None:
+        super().__init__()
+        self.setSurfaceType(QSurface.SurfaceType.OpenGLSurface)
+        self.setFormat(surface_format())
+        self.setFlag(Qt.WindowType.WindowDoesNotAcceptFocus, True)
+        self._input = input_widget
+        self._on_resize = on_resize
+        self._on_expose = on_expose
+        self._on_surface = on_surface
+        self.container: QWidget | None = None
+
+    def embed(self, parent: QWidget | None) -> QWidget:
+        """The widget that holds this window in a layout (made once)."""
+        if self.container is None:
+            self.container = QWidget.createWindowContainer(self, parent)
+            self.container.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            self.container.setMinimumSize(1, 1)
+        return self.container
+
+    def event(self, event: QEvent) -> bool:
+        kind = event.type()
+        if kind in _MOUSE_EVENTS:
+            return QApplication.sendEvent(self._input, event)
+        if kind in _DRAG_EVENTS and self.container is not None:
+            return QApplication.sendEvent(self.container.window(), event)
+        handled = super().event(event)
+        if kind == QEvent.Type.PlatformSurface:
+            self._on_surface(event.surfaceEventType() == event.SurfaceEventType.SurfaceCreated)
+        return handled
+
+    def exposeEvent(self, event) -> None:
+        if self.isExposed():
+            self._on_expose()
+
+    def resizeEvent(self, event) -> None:
+        size = event.size()
+        self._on_resize(size.width(), size.height(), self.devicePixelRatio())

@@ -9,6 +9,7 @@ import traceback
 # vispy (and with it numpy) before PySide6: every module imported after PySide6 passes its
 # feature hook, which reads the module's source (inspect.getsource); ~65 ms for vispy's modules.
 import vispy.scene  # noqa: F401,I001  (import order matters, see above)
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 from .startup import PendingOpen, sample_path
@@ -33,11 +34,13 @@ def run(paths: list[str], pending: PendingOpen | None = None) -> int:
     previous_hook = sys.excepthook
     sys.excepthook = lambda kind, exc, tb: _report_bug(window, kind, exc, tb)
     try:
+        window.show()
         if pending is not None:
-            window.open_pending(pending)  # ready already: the first frame shows the image
+            # Ready already: the first frame shows the image. Adopted from the event loop, so
+            # showing the window and building the session are two short GUI-thread stints.
+            QTimer.singleShot(0, lambda: window.open_pending(pending))
         else:
             window.open_path(paths[0] if paths else str(sample_path()))
-        window.show()
         return app.exec()
     finally:
         sys.excepthook = previous_hook

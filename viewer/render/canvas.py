@@ -32,7 +32,7 @@ class ImageCanvas(scene.SceneCanvas):
     resize, and `events.presented` (`pixels`: the frame read back if `read_back` was set, else
     None) when a frame is on screen.
 
-    Frames are paced: `update()` (which every scene change calls) only arms a zero timer; when it
+    Frames are paced: `update()` (which every scene change calls) only arms a short timer; when it
     fires, `events.before_frame` lets the layers do their once-per-frame work (tile requests and
     uploads), then `events.draw` turns the scene into GL commands, which a `FrameRenderer`
     rasterizes and shows on its own thread. One frame is on its way at a time; updates asked for
@@ -62,7 +62,9 @@ class ImageCanvas(scene.SceneCanvas):
         self._overlays_due = False
         self._in_before_frame = False
         self._frame_wanted = False
-        self._frame_timer = QTimer(self.native, singleShot=True, interval=0)  # dies with the widget
+        # 1 ms, not 0: Qt runs a zero timer before timers that are overdue already, so a frame
+        # asked for during a long stint (the window's first show) would extend it.
+        self._frame_timer = QTimer(self.native, singleShot=True, interval=1)  # dies with the widget
         self._frame_timer.timeout.connect(self._start_frame)
         self.view = self.central_widget.add_view(border_width=0)
         self.view.camera = scene.PanZoomCamera(aspect=1.0, flip=(False, True, False))

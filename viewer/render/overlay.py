@@ -90,13 +90,15 @@ class CanvasOverlay:
             return
         pixels, (x, y), ratio = painted
         image.set_data(pixels)
-        image.transform = STTransform(scale=(1 / ratio, 1 / ratio), translate=(x, y))
+        image.transform.scale = (1 / ratio, 1 / ratio)  # the same transform: no shader rebuild
+        image.transform.translate = (x, y)
         image.visible = True
 
 
 def _overlay_image(parent: scene.Node) -> scene.visuals.Image:
     image = scene.visuals.Image(np.zeros((1, 1, 4), np.uint8), parent=parent, clim=(0, 255),
                                 interpolation="nearest", method="subdivide")
+    image.transform = STTransform()
     image.order = _ORDER
     image.visible = False
     return image

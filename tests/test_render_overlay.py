@@ -111,3 +111,21 @@ def test_overlays_follow_the_canvas_size(qtbot, hosted) -> None:
     host.resize(520, 260)
     qtbot.waitUntil(lambda: canvas.size == (520, 260))
     assert_overlays_drawn(canvas, on_screen(qtbot, canvas))
+
+
+def test_the_first_frame_brings_only_the_image_and_the_overlays_follow(qtbot) -> None:
+    """The overlays' first paint and shaders stay out of the frame users wait for."""
+    canvas = ImageCanvas(size=(400, 300))
+    try:
+        frames: list[np.ndarray] = []
+        canvas.events.presented.connect(lambda event: frames.append(event.pixels[..., :3]))
+        canvas.read_back = True
+        canvas.set_scale_unit("micrometer")
+        canvas.fit((0.0, 0.0, 256.0, 256.0))
+        canvas.set_loading(True)
+        canvas.show()
+        qtbot.waitUntil(lambda: len(frames) >= 2, timeout=5000)
+        assert (frames[0] < 16).all()
+        assert_overlays_drawn(canvas, frames[1])
+    finally:
+        canvas.close()

@@ -59,6 +59,7 @@ class ImageCanvas(scene.SceneCanvas):
         QApplication.instance().aboutToQuit.connect(self._renderer.close)
         self.read_back = False
         self._frame_drawing = False  # a frame is on its way, from its commands until shown
+        self._shown_frames = 0
         self._overlays_due = False
         self._in_before_frame = False
         self._frame_wanted = False
@@ -119,10 +120,12 @@ class ImageCanvas(scene.SceneCanvas):
         self._in_before_frame = True
         try:
             self.events.before_frame()
-            self._flush_overlays()
+            if self._shown_frames:  # the first frame brings only the image: less to wait for,
+                self._flush_overlays()  # and the overlays' first paint and shaders come a frame later
         finally:
             self._in_before_frame = False
-        self._frame_drawing, self._frame_wanted = True, False
+        self._frame_drawing = True
+        self._frame_wanted = self._overlays_due
         self.set_current()
         self.events.draw(region=None)  # vispy draws the scene (`on_draw`) into GL commands
         self.context.flush_commands()
@@ -130,6 +133,7 @@ class ImageCanvas(scene.SceneCanvas):
 
     def _on_presented(self, pixels: np.ndarray | None) -> None:
         self._frame_drawing = False
+        self._shown_frames += 1
         self.events.presented(pixels=pixels)
         if self._frame_wanted:
             self._frame_wanted = False

@@ -109,6 +109,7 @@ def test_planes_keys_labels_and_status(qtbot, window, tmp_path: Path) -> None:
     qtbot.keyClick(window, Qt.Key.Key_Right)
     assert session.plane == (1, 4)
     wait_sharp(qtbot, window)
+    qtbot.waitUntil(lambda: not session.loading, timeout=TIMEOUT_MS)  # the label layer's tiles too
     assert tuple(screenshot(canvas)[5, 5]) == (15, 15, 15)
 
     window.label_panel.sliders[0].setValue(100)

@@ -31,6 +31,10 @@ UPLOAD_BYTES_PER_FRAME = 8 << 20
 #: Textures kept beyond those the view draws (which are always kept), least recently used out first.
 TEXTURE_BUDGET = 24 << 20
 _BUSY_POLL_MS = 50
+#: Tiles that arrive while the view stands still are shown together, at most this long after the
+#: first: with a software rasterizer every frame costs the loader threads CPU time, and batching
+#: arrivals made zoom steps and jumps sharp ~20 % sooner (benchmarks/bench_viewer.py).
+ARRIVAL_BATCH_MS = 40
 
 TilePlanes = Callable[[np.ndarray], Sequence[np.ndarray]]
 
@@ -78,6 +82,8 @@ class TileStream(QObject):
         self._closed = False
         self._arrived.connect(self._on_arrived, Qt.ConnectionType.QueuedConnection)
         self._load_error.connect(self._on_load_error, Qt.ConnectionType.QueuedConnection)
+        self._arrival_timer = QTimer(self, interval=ARRIVAL_BATCH_MS, singleShot=True)
+        self._arrival_timer.timeout.connect(self._queue_pump)
         self._busy_timer = QTimer(self, interval=_BUSY_POLL_MS)
         self._busy_timer.timeout.connect(self._update_loading)
         canvas.events.draw.connect(self._on_frame)
@@ -108,7 +114,7 @@ class TileStream(QObject):
 
     def idle(self) -> bool:
         """True when nothing is loading, waiting for upload or about to be pumped."""
-        return not self._pump_queued and not self._uploads_left and self.scheduler.idle()
+        return not self._pump_queued and not self._arrivals_waiting() and not self._uploads_left and self.scheduler.idle()
 
     def set_view(self, view: View) -> None:
         self._view = view
@@ -148,6 +154,7 @@ class TileStream(QObject):
         """Stop loading (without waiting for loads in progress) and free the textures."""
         self._closed = True
         self._busy_timer.stop()
+        self._arrival_timer.stop()
         self._canvas.events.draw.disconnect(self._on_frame)
         self._canvas.events.before_frame.disconnect(self._on_before_frame)
         self.scheduler.shutdown(wait=False)
@@ -172,8 +179,12 @@ class TileStream(QObject):
             self._pump()
 
     def _on_arrived(self, key: TileKey) -> None:
-        if key.plane == self._plane:
-            self._queue_pump()
+        if key.plane == self._plane and not self._arrival_timer.isActive():
+            self._arrival_timer.start()
+
+    def _arrivals_waiting(self) -> bool:
+        """Tiles arrived that the next pump shows (see ARRIVAL_BATCH_MS)."""
+        return self._arrival_timer.isActive()
 
     def _on_load_error(self, key: TileKey, exc: Exception) -> None:
         if not self._closed:
@@ -220,7 +231,7 @@ class TileStream(QObject):
         self._update_loading()
 
     def _update_loading(self) -> None:
-        loading = not self._closed and (self._uploads_left or not self.scheduler.idle())
+        loading = not self._closed and (self._uploads_left or self._arrivals_waiting() or not self.scheduler.idle())
         if loading:
             self._busy_timer.start()
         else:

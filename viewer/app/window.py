@@ -149,6 +149,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:
         self._close_session()
+        self.canvas.close()  # stops its render thread
         super().closeEvent(event)
 
     # ---- panels and sliders ------------------------------------------------------------------

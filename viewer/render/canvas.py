@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 
 import numpy as np
+import shiboken6
 from PySide6.QtCore import QTimer, Qt
 from PySide6.QtWidgets import QApplication, QWidget
 from vispy import scene
@@ -94,14 +95,17 @@ class ImageCanvas(scene.SceneCanvas):
         self._widget.setVisible(visible)
 
     def close(self) -> None:
+        """Stop rendering and delete the widget (with its native window)."""
         self._renderer.close()
-        self._widget.close()
+        self._frame_timer.stop()
         super().close()
+        if shiboken6.isValid(self._widget):  # closing twice does nothing
+            shiboken6.delete(self._widget)
 
     # ---- frame pacing ------------------------------------------------------------------------
     def update(self, node=None) -> None:
         timer = self._frame_timer
-        if timer is None:  # still constructing
+        if timer is None or self._closed:  # still constructing, or closed
             return
         if self._frame_drawing:
             self._frame_wanted = True

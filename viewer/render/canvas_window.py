@@ -19,6 +19,7 @@ _MOUSE_EVENTS = {
     QEvent.Type.MouseButtonPress, QEvent.Type.MouseButtonRelease, QEvent.Type.MouseButtonDblClick,
     QEvent.Type.MouseMove, QEvent.Type.Wheel,
 }
+_embedded: set[CanvasWindow] = set()
 _DRAG_EVENTS = {QEvent.Type.DragEnter, QEvent.Type.DragMove, QEvent.Type.DragLeave, QEvent.Type.Drop}
 
 
@@ -54,6 +55,10 @@ class CanvasWindow(QWindow):
         """The widget that holds this window in a layout (made once)."""
         if self.container is None:
             self.container = QWidget.createWindowContainer(self, parent)
+            # The container owns (and deletes) this window in C++, which PySide does not know:
+            # until the container is gone, Python must not delete the window under it.
+            _embedded.add(self)
+            self.container.destroyed.connect(lambda *_: _embedded.discard(self))
             self.container.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             self.container.setMinimumSize(1, 1)
         return self.container

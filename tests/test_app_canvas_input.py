@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
-from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication
+from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent, QGuiApplication
 
 from tests.test_render_screenshots import TIMEOUT_MS, open_and_wait
 from viewer.app.main import sample_path
@@ -78,6 +78,11 @@ def test_a_file_dropped_on_the_canvas_opens(qtbot, window, tmp_path: Path) -> No
                             Qt.KeyboardModifier.NoModifier)
     QGuiApplication.sendEvent(surface, enter)
     assert enter.isAccepted()
+    move = QDragMoveEvent(QPoint(60, 60), Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton,
+                          Qt.KeyboardModifier.NoModifier)
+    move.ignore()
+    QGuiApplication.sendEvent(surface, move)
+    assert move.isAccepted()
     drop = QDropEvent(QPointF(50, 50), Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton,
                       Qt.KeyboardModifier.NoModifier)
     QGuiApplication.sendEvent(surface, drop)

@@ -6,7 +6,7 @@ import math
 import os
 
 from PySide6.QtCore import QEvent, Qt
-from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QAction, QDragMoveEvent, QDropEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
@@ -99,9 +99,13 @@ class MainWindow(QMainWindow):
         if path:
             self.open_path(path)
 
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+    def dragEnterEvent(self, event: QDragMoveEvent) -> None:  # enter events are move events
         if any(url.isLocalFile() for url in event.mimeData().urls()):
             event.acceptProposedAction()
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
+        """Also for moves over the canvas' native window, which forwards them here."""
+        self.dragEnterEvent(event)
 
     def dropEvent(self, event: QDropEvent) -> None:
         files = [url.toLocalFile() for url in event.mimeData().urls() if url.isLocalFile()]

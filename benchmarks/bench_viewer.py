@@ -18,7 +18,8 @@ its own venv, benchmarks/data/napari-venv, installed on first use with
 `pip install "napari[pyqt5]" napari-ome-zarr`.
 
 Printed: one table of medians over runs (with min..max) for every figure, the target, pass/fail
-for both .ozx variants and the unsharded/sharded ratio (target <= 1.2), then the per-step zoom
+for both .ozx variants and the unsharded/sharded ratio (target <= 1.2; for GUI stalls only when
+the medians are more than one 10 ms stall tick apart, see RESOLUTION), then the per-step zoom
 times. Raw session results, stderr logs and the table go to benchmarks/data/bench_viewer-<image>-<time>/.
 What each figure means is described in viewer_session.py.
 """
@@ -67,6 +68,12 @@ FIGURES = [
     ("draw_ms", "draw time per frame, median", "ms", None, lambda r: (r.get("draw_ms") or {}).get("median")),
     ("peak_rss_mb", "peak RSS (ru_maxrss)", "MB", 300, lambda r: r.get("peak_rss_mb")),
 ]
+
+
+# Smallest difference a figure resolves: the stall monitor ticks every 10 ms (and another thread
+# may hold the GIL for Python's 5 ms switch interval), so a stall ratio above 1.2 counts as a miss
+# only when the medians also differ by more than one tick.
+RESOLUTION = {"stall_session_ms": 10.0, "stall_p99_ms": 10.0, "stall_open_ms": 10.0}
 
 
 def git_version() -> str:
@@ -170,8 +177,9 @@ def print_table(results: dict[str, list[dict]], image: str) -> list[str]:
         ratio = ""
         if med.get("ours_sharded") and med.get("ours_unsharded") is not None and key not in ("pan_fps", "pan_sharp_frac"):
             r = med["ours_unsharded"] / med["ours_sharded"]
-            ratio = f"{r:.2f}" + ("" if r <= 1.2 else " MISS")
-            if r > 1.2:
+            resolved = abs(med["ours_unsharded"] - med["ours_sharded"]) > RESOLUTION.get(key, 0.0)
+            ratio = f"{r:.2f}" + ("" if r <= 1.2 else " MISS" if resolved else " (< 1 tick apart)")
+            if r > 1.2 and resolved:
                 misses.append(f"{label}: unsharded/sharded = {r:.2f} > 1.2")
         elif key in ("pan_fps", "pan_sharp_frac") and med.get("ours_unsharded") and med.get("ours_sharded"):
             r = med["ours_sharded"] / med["ours_unsharded"] if med["ours_unsharded"] else 0

@@ -86,24 +86,8 @@ def _pan(kind: str) -> str:
     from vispy import scene
     from vispy.gloo import gl, glir
 
-    class Collector(glir.BaseGlirParser):
-        """Keeps the GUI thread's GLIR commands for the render thread."""
-
-        def __init__(self) -> None:
-            self.pending: list = []
-
-        def is_remote(self) -> bool:
-            return False
-
-        def convert_shaders(self) -> str:
-            return "desktop"
-
-        @property
-        def capabilities(self) -> dict:
-            return {"gl_version": "2.1", "max_texture_size": 8192}
-
-        def parse(self, commands) -> None:
-            self.pending.extend(commands)
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    from viewer.render.render_thread import GlirCollector
 
     class Done(QObject):
         ready = Signal(int)
@@ -142,7 +126,7 @@ def _pan(kind: str) -> str:
     canvas = scene.SceneCanvas(app="pyside6", size=(WIDTH, HEIGHT), bgcolor="black", show=True)
     threaded = kind == "thread"
     if threaded:  # before any command is flushed: the render thread must see every one
-        canvas.context.shared.parser = Collector()
+        canvas.context.shared.parser = GlirCollector()
         canvas.events.draw.disconnect(canvas.on_draw)
     view = canvas.central_widget.add_view()
     view.camera = scene.PanZoomCamera(aspect=1)
@@ -180,7 +164,7 @@ def _pan(kind: str) -> str:
         canvas.set_current()
         canvas._draw_scene()
         canvas.context.flush_commands()
-        commands, canvas.context.shared.parser.pending = canvas.context.shared.parser.pending, []
+        commands = canvas.context.shared.parser.take()
         state["busy"] = True
         state["thread"].jobs.put((commands, tuple(canvas.physical_size), len(frames) % 2))
 

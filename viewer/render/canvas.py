@@ -8,7 +8,7 @@ import threading
 import numpy as np
 import shiboken6
 from PySide6.QtCore import QTimer, Qt
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QWidget
 from vispy import scene
 from vispy.gloo.context import set_current_canvas
 from vispy.util.event import Event
@@ -57,7 +57,6 @@ class ImageCanvas(scene.SceneCanvas):
         self._widget.resize(*size)
         self._renderer = FrameRenderer(self._window, self._collector)
         self._renderer.presented.connect(self._on_presented)
-        QApplication.instance().aboutToQuit.connect(self._renderer.close)
         self.read_back = False
         self._frame_drawing = False  # a frame is on its way, from its commands until shown
         self._shown_frames = 0

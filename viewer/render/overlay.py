@@ -54,7 +54,7 @@ class CanvasOverlay:
 
     def _paint_bar(self, bar: tuple[float, str], size: tuple[float, float, float]):
         length, label = bar
-        width, height, ratio = size
+        _width, height, ratio = size
         y = height - MARGIN_PX
         text_bottom = y - BAR_WIDTH_PX / 2 - LABEL_GAP_PX
         text_width = self._metrics.horizontalAdvance(label)

@@ -78,9 +78,9 @@ class _RenderThread(QThread):
         self._window = window
         self._collector = collector
         self._presented = presented
-        self.offscreen = QOffscreenSurface()  # created here: surfaces belong to the GUI thread
-        self.offscreen.setFormat(window.requestedFormat())
-        self.offscreen.create()
+        self._offscreen = QOffscreenSurface()  # created here: surfaces belong to the GUI thread
+        self._offscreen.setFormat(window.requestedFormat())
+        self._offscreen.create()
         self._context = QOpenGLContext()
         self._context.setFormat(window.requestedFormat())
         if not self._context.create():
@@ -92,7 +92,7 @@ class _RenderThread(QThread):
         self._jobs.put(job)
 
     def run(self) -> None:
-        self._context.makeCurrent(self.offscreen)
+        self.prepare_offscreen([])
         self._collector.replay = glir.GlirParser()
         self._collector.render_thread = threading.get_ident()
         while (job := self._jobs.get()) is not None:
@@ -112,10 +112,16 @@ class _RenderThread(QThread):
                     pixels = _read_pixels(size)
                 self._context.swapBuffers(self._window)
             else:  # not shown (any more): keep the textures and programs the commands make
-                self._context.makeCurrent(self.offscreen)
-                self.replay_into(0, [c for c in commands if c[0] not in ("DRAW", "FUNC")])
+                self.prepare_offscreen(commands)
         finally:
             self._presented.emit(pixels)
+
+    def prepare_offscreen(self, commands: Commands) -> None:
+        """Make the context current on the offscreen surface and replay what `commands` create
+        and upload (textures, programs, buffers), without drawing."""
+        self._context.makeCurrent(self._offscreen)
+        if self._collector.replay is not None:
+            self.replay_into(0, [c for c in commands if c[0] not in ("DRAW", "FUNC")])
 
     def replay_into(self, framebuffer: int, commands: Commands) -> None:
         """Run `commands` with `framebuffer` as the one vispy takes for the screen."""
@@ -171,8 +177,7 @@ class FrameRenderer(QObject):
 
         def job() -> None:
             try:
-                self._thread._context.makeCurrent(self._thread.offscreen)
-                self._thread.replay_into(0, [c for c in commands if c[0] not in ("DRAW", "FUNC")])
+                self._thread.prepare_offscreen(commands)
                 done.set_result(function())
             except BaseException as exc:  # handed to the caller
                 done.set_exception(exc)
@@ -189,14 +194,12 @@ class FrameRenderer(QObject):
             return
 
         def job() -> None:
-            if not usable:
-                self._thread._context.makeCurrent(self._thread.offscreen)
             self._thread.window_usable = usable
 
         if usable:
             self._thread.put(job)
         else:
-            self.call(job)
+            self.call(job)  # which makes the offscreen surface current first
 
     def close(self) -> None:
         """Stop the render thread after the jobs queued so far (again: nothing happens)."""

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QApplication
 
 from viewer.app.tile_stream import TileStream
 from viewer.render.canvas import ImageCanvas
-from viewer.render.tile_visual import ChannelStyle
+from viewer.render.styles import ChannelStyle
 from viewer.tiles import LevelGeometry, TileKey, fully_sharp, wanted_tiles
 
 pytestmark = pytest.mark.gui

@@ -12,7 +12,7 @@ from tests.omezarr_fixtures import omero_channels, pyramid, write_image
 from viewer.render.canvas import ImageCanvas
 from viewer.render.formats import pack_channels
 from viewer.render.textures import TextureStore, texture_dtype, texture_scale
-from viewer.render.tile_visual import ChannelStyle
+from viewer.render.styles import ChannelStyle
 from viewer.tiles import LevelGeometry, TileKey, fully_sharp, visible_tiles
 
 pytestmark = pytest.mark.gui

@@ -11,7 +11,7 @@ from PySide6.QtCore import QObject, Signal
 from ..ome.model import LabelMap, PlaneLayout
 from ..render.canvas import ImageCanvas
 from ..render.textures import texture_scale
-from ..render.tile_visual import ChannelStyle
+from ..render.styles import ChannelStyle
 from .loader import LabelTileLoader, level_index
 from .preparing import OpenedImage, channel_slots, tile_loader
 from .settings import cache_budget

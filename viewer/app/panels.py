@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 
 from ..ome.channels import dtype_range
 from ..ome.model import Channel
-from ..render.tile_visual import ChannelStyle
+from ..render.styles import ChannelStyle
 
 _FLOAT_LIMIT = 1e15
 

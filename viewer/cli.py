@@ -18,7 +18,8 @@ SUBCOMMANDS = ("info", "validate")
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ozx-viewer",
-        description="View zipped OME-Zarr (.ozx) images. `ozx-viewer FILE` opens the viewer; "
+        description="View zipped OME-Zarr (.ozx) images. `ozx-viewer FILE...` opens each file in a window "
+        "(in the viewer already running, unless --new-instance is given); "
         "`ozx-viewer info FILE` and `ozx-viewer validate FILE` report in the terminal.",
     )
     parser.add_argument("--version", action="version", version=f"ozx-viewer {__version__}")
@@ -36,7 +37,7 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit status (0 fine, 1 warnings with --strict, 2 errors)."""
     args = list(sys.argv[1:] if argv is None else argv)
-    if not args or (args[0] not in SUBCOMMANDS and not args[0].startswith("-")):
+    if _is_gui(args):
         return _run_gui(args)
     parsed = _parser().parse_args(args)
     if parsed.command is None:
@@ -103,18 +104,58 @@ def _validate(path: str, strict: bool, as_json: bool) -> int:
     return EXIT_OK
 
 
-def _run_gui(paths: list[str]) -> int:
+GUI_OPTIONS = ("--new-instance",)
+
+
+def _is_gui(args: list[str]) -> bool:
+    """Files (or nothing) to view, rather than a subcommand. A file literally named like a
+    subcommand opens when it exists and nothing follows it (`ozx-viewer -- info` always does)."""
+    if not args:
+        return True
+    first = args[0]
+    if first == "--" or first in GUI_OPTIONS:
+        return True
+    if first in SUBCOMMANDS:
+        return len(args) == 1 and os.path.exists(first)
+    return not first.startswith("-")
+
+
+def _run_gui(args: list[str]) -> int:
+    from .app.arrival import local_paths
     from .app.startup import PendingOpen, limit_heap_growth, sample_path
 
+    new_instance = False
+    items: list[str] = []
+    for index, arg in enumerate(args):
+        if arg == "--":
+            items += args[index + 1:]
+            break
+        if arg == "--new-instance":
+            new_instance = True
+        else:
+            items.append(arg)
+    paths, refused = local_paths(items)
+    for item in refused:
+        print(f"ozx-viewer: '{item}' is not a file on this computer; only local files can be opened", file=sys.stderr)
+    if refused and not paths:
+        return EXIT_ERROR
+    election = None
+    if not new_instance:
+        from .app.single_instance import elect
+
+        election = elect()  # before reading or importing anything heavy
+        if not election.primary and election.hand_off(paths):
+            return EXIT_OK  # the running viewer opens them
     limit_heap_growth()
+    paths = paths or [str(sample_path())]
     # Read the file on a thread while Qt and vispy are imported: the first frame needs both.
-    pending = PendingOpen(paths[0] if paths else str(sample_path()))
+    pending = PendingOpen(paths[0])
     try:
         from .app.main import run
     except ImportError as exc:
         print(f"ozx-viewer: the viewer window cannot start ({exc})", file=sys.stderr)
         return EXIT_ERROR
-    return run(paths, pending)
+    return run(paths, pending, election)
 
 
 if __name__ == "__main__":

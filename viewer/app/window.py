@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 import os
 
-from PySide6.QtCore import QEvent, Qt
-from PySide6.QtGui import QAction, QDragMoveEvent, QDropEvent, QKeySequence, QShortcut
+from PySide6.QtCore import QEvent, Qt, QUrl, Signal
+from PySide6.QtGui import QAction, QDesktopServices, QDragMoveEvent, QDropEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
@@ -15,15 +15,18 @@ from PySide6.QtWidgets import (
     QInputDialog,
     QLabel,
     QMainWindow,
-    QMessageBox,
+    QMenu,
     QScrollArea,
     QSlider,
+    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from ..render.canvas import ImageCanvas
 from ..render.units import abbreviate
+from .empty_state import EmptyState
+from .error_log import log_dir
 from .image_session import LABEL_OPACITY, ImageSession
 from .opening import DocumentOpener, OpenedImage, PendingOpen
 from .panels import ChannelPanel, LabelPanel
@@ -33,14 +36,23 @@ from .settings import MIN_CACHE_MB, cache_budget, set_cache_budget_mb
 APP_NAME = "OZX Viewer"
 DEFAULT_SIZE = (1600, 1000)
 ZOOM_STEP = 1.25
-FILE_FILTER = "OME-Zarr (*.ozx *.zip *.zarr zarr.json .zattrs);;All files (*)"
+#: The content decides what a file is, never its name: "All files" opens anything readable.
+FILE_FILTER = "OME-Zarr files (*.ozx *.OZX *.zip *.ZIP);;All files (*)"
 
 
 class MainWindow(QMainWindow):
-    """Shows one image at a time; opening happens in the background and errors show as a dialog."""
+    """Shows one image; opening happens in the background, a failure shows the empty state.
 
-    def __init__(self) -> None:
+    `shell` (the `Application`) opens further files in windows of their own and keeps the recent
+    files; without it (tests), this window opens everything itself. Emits `closing()`.
+    """
+
+    closing = Signal()
+
+    def __init__(self, shell=None) -> None:
         super().__init__()
+        self.shell = shell
+        self._opening: str | None = None
         self.setWindowTitle(APP_NAME)
         self.resize(*DEFAULT_SIZE)
         self.setAcceptDrops(True)
@@ -48,7 +60,6 @@ class MainWindow(QMainWindow):
         self.session: ImageSession | None = None
         self.channel_panel: ChannelPanel | None = None
         self.label_panel: LabelPanel | None = None
-        self.error_box: QMessageBox | None = None
         self.plane_sliders: list[QSlider] = []
 
         central = QWidget()
@@ -60,7 +71,13 @@ class MainWindow(QMainWindow):
         self._slider_box = QWidget()
         self._slider_grid = QGridLayout(self._slider_box)
         layout.addWidget(self._slider_box)
-        self.setCentralWidget(central)
+        self.recent_menu = QMenu("Open &Recent", self)
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        self.empty_state = EmptyState(self.open_dialog, self.recent_menu)
+        self._pages = QStackedWidget()
+        self._pages.addWidget(central)
+        self._pages.addWidget(self.empty_state)
+        self.setCentralWidget(self._pages)
 
         self._dock = QDockWidget("Channels", self)
         self._dock.setObjectName("channels")
@@ -71,7 +88,8 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self._dock)
 
         self.cursor_label = QLabel()
-        self.statusBar().addPermanentWidget(self.cursor_label, 1)
+        # No stretch: the read-out takes the room its text needs, messages keep the rest.
+        self.statusBar().addPermanentWidget(self.cursor_label)
 
         self.opener = DocumentOpener()
         self.opener.opened.connect(self._show_image)
@@ -85,20 +103,41 @@ class MainWindow(QMainWindow):
         self._build_shortcuts()
 
     # ---- opening -----------------------------------------------------------------------------
+    @property
+    def is_empty(self) -> bool:
+        """True when this window shows no image and is opening none (a new file may use it)."""
+        return self.session is None and self._opening is None
+
     def open_path(self, path: str) -> None:
         """Start opening `path` in the background; the current image stays until it is ready."""
-        self.statusBar().showMessage(f"Opening {os.path.basename(path)}…")
+        self._opening = path
+        self.show_message(f"Opening {os.path.basename(path)}…")
         self.opener.open(path)
 
     def open_pending(self, pending: PendingOpen) -> None:
         """Like `open_path`, for an opening that was started before the window existed."""
-        self.statusBar().showMessage(f"Opening {os.path.basename(pending.path)}…")
+        self._opening = pending.path
+        self.show_message(f"Opening {os.path.basename(pending.path)}…")
         self.opener.adopt(pending)
 
+    def open_paths(self, paths: list[str]) -> None:
+        """Open `paths`: the first here if this window is empty, the others in windows of their own."""
+        if self.shell is not None:
+            self.shell.open_paths(paths, target=self)
+        elif paths:
+            self.open_path(paths[0])
+
     def open_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open OME-Zarr", "", FILE_FILTER)
+        paths, _ = QFileDialog.getOpenFileNames(self, "Open OME-Zarr", "", FILE_FILTER)
+        self.open_paths(paths)
+
+    def open_folder_dialog(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Open OME-Zarr folder")
         if path:
-            self.open_path(path)
+            self.open_paths([path])
+
+    def show_message(self, text: str, timeout_ms: int = 0) -> None:
+        self.statusBar().showMessage(text, timeout_ms)
 
     def dragEnterEvent(self, event: QDragMoveEvent) -> None:  # enter events are move events
         if any(url.isLocalFile() for url in event.mimeData().urls()):
@@ -109,25 +148,40 @@ class MainWindow(QMainWindow):
         self.dragEnterEvent(event)
 
     def dropEvent(self, event: QDropEvent) -> None:
-        files = [url.toLocalFile() for url in event.mimeData().urls() if url.isLocalFile()]
+        urls = event.mimeData().urls()
+        files = [url.toLocalFile() for url in urls if url.isLocalFile()]
+        if len(files) < len(urls):
+            self.show_message("Only files on this computer can be opened; save the item to a folder first.", 8000)
         if files:
             event.acceptProposedAction()
-            self.open_path(files[0])
+            self.open_paths(files)
 
     def _show_error(self, path: str, message: str) -> None:
+        self._opening = None
         self.statusBar().clearMessage()
-        box = QMessageBox(QMessageBox.Icon.Critical, APP_NAME, f"“{os.path.basename(path)}” cannot be opened.",
-                          QMessageBox.StandardButton.Ok, self)
-        box.setInformativeText(message)
-        box.setWindowModality(Qt.WindowModality.WindowModal)
-        box.open()
-        self.error_box = box
+        title = f"“{os.path.basename(path)}” cannot be opened."
+        if self.session is None:
+            self.setWindowTitle(f"{os.path.basename(path)} — {APP_NAME}")
+            self.empty_state.show_failure(title, message)
+            self._pages.setCurrentWidget(self.empty_state)
+            self._dock.hide()
+        else:
+            self.show_message(f"{title} {message}", 15000)
 
     def _show_image(self, opened: OpenedImage) -> None:
+        self._opening = None
         self._close_session()
         self.statusBar().clearMessage()
+        self.cursor_label.clear()  # the read-out of the previous image is not about this one
+        self._pages.setCurrentIndex(0)
+        self._dock.show()
         image = opened.image
-        self.setWindowTitle(f"{image.name} — {APP_NAME}")
+        title = os.path.basename(opened.path.rstrip("/\\")) or opened.path
+        if len(opened.document.images()) > 1:
+            title = f"{title} · {image.name}"
+        self.setWindowTitle(f"{title} — {APP_NAME}")
+        if self.shell is not None:
+            self.shell.recent.add(opened.path)
         self.canvas.set_scale_unit(image.axes[opened.layout.col].unit)
         session = ImageSession(self.canvas, opened)
         session.loading_changed.connect(self.canvas.set_loading)
@@ -156,6 +210,7 @@ class MainWindow(QMainWindow):
         self._close_session()
         self.canvas.close()  # stops its render thread
         super().closeEvent(event)
+        self.closing.emit()
 
     # ---- panels and sliders ------------------------------------------------------------------
     def _build_panels(self, opened: OpenedImage, session: ImageSession) -> None:
@@ -266,15 +321,51 @@ class MainWindow(QMainWindow):
     # ---- menus and keys ----------------------------------------------------------------------
     def _build_menu(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
-        open_action = QAction("&Open…", self, shortcut=QKeySequence.StandardKey.Open, triggered=self.open_dialog)
-        quit_action = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit, triggered=self.close)
-        file_menu.addActions([open_action, quit_action])
+        file_menu.addAction(QAction("&Open…", self, shortcut=QKeySequence.StandardKey.Open, triggered=self.open_dialog))
+        file_menu.addAction(QAction("Open &Folder…", self, triggered=self.open_folder_dialog))
+        file_menu.addMenu(self.recent_menu)
+        file_menu.addSeparator()
+        file_menu.addAction(QAction("&Close Window", self, shortcut=QKeySequence.StandardKey.Close, triggered=self.close))
+        file_menu.addAction(QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit, triggered=self.quit))
         view_menu = self.menuBar().addMenu("&View")
         view_menu.addAction(QAction("&Fit to window", self, shortcut="F", triggered=self.fit))
         view_menu.addAction(QAction("Zoom &in", self, shortcut="+", triggered=lambda: self.zoom(ZOOM_STEP)))
         view_menu.addAction(QAction("Zoom &out", self, shortcut="-", triggered=lambda: self.zoom(1 / ZOOM_STEP)))
+        view_menu.addAction(QAction("F&ull Screen", self, shortcut=QKeySequence.StandardKey.FullScreen,
+                                    triggered=self.toggle_full_screen))
         view_menu.addSeparator()
         view_menu.addAction(QAction("&Memory for tiles…", self, triggered=self.ask_cache_size))
+        help_menu = self.menuBar().addMenu("&Help")
+        help_menu.addAction(QAction("Show &Log Folder", self, triggered=self.show_log_folder))
+
+    def quit(self) -> None:
+        """Close every window (the app quits with the last one)."""
+        if self.shell is not None:
+            self.shell.quit()
+        else:
+            self.close()
+
+    def toggle_full_screen(self) -> None:
+        self.showNormal() if self.isFullScreen() else self.showFullScreen()
+
+    def show_log_folder(self) -> None:
+        folder = log_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
+
+    def _fill_recent_menu(self) -> None:
+        """Newest first; files that are gone are shown but cannot be chosen."""
+        menu = self.recent_menu
+        menu.clear()
+        paths = self.shell.recent.paths if self.shell is not None else []
+        for path in paths:
+            action = menu.addAction(path, lambda path=path: self.open_paths([path]))
+            action.setEnabled(os.path.exists(path))
+        if not paths:
+            menu.addAction("No recent files").setEnabled(False)
+        menu.addSeparator()
+        clear = menu.addAction("Clear Menu", lambda: self.shell.recent.clear())
+        clear.setEnabled(bool(paths))
 
     def ask_cache_size(self) -> None:
         """Let the user set the decoded-tile cache size (applies to the next image opened)."""
@@ -288,6 +379,10 @@ class MainWindow(QMainWindow):
     def _build_shortcuts(self) -> None:
         keys = {
             "0": self.fit,
+            "Ctrl+0": self.fit,
+            "Ctrl+=": lambda: self.zoom(ZOOM_STEP),
+            "Ctrl++": lambda: self.zoom(ZOOM_STEP),
+            "Ctrl+-": lambda: self.zoom(1 / ZOOM_STEP),
             "=": lambda: self.zoom(ZOOM_STEP),
             "Up": lambda: self.step_axis("space", 1),
             "Down": lambda: self.step_axis("space", -1),

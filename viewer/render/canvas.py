@@ -102,7 +102,7 @@ class ImageCanvas(scene.SceneCanvas):
         # it here, in C++, would leave PySide a dangling child wrapper to touch when the parent
         # goes (a segfault at every quit).
         if shiboken6.isValid(self._widget) and self._widget.parent() is None:
-            self._widget.hide()
+            shiboken6.delete(self._widget)  # no parent to do it: PySide deletes it, and knows
 
     # ---- frame pacing ------------------------------------------------------------------------
     def update(self, node=None) -> None:

@@ -25,8 +25,11 @@ class MemoryContainer(Container):
     def size(self, key: str) -> int | None:
         return len(self.entries[key]) if key in self.entries else None
 
-    def read(self, key: str) -> bytes | None:
-        return self.entries.get(key)
+    def read(self, key: str, limit: int | None = None) -> bytes | None:
+        data = self.entries.get(key)
+        if data is not None and limit is not None and len(data) > limit:
+            raise OzxError("entry larger than its limit")
+        return data
 
     def read_range(self, key: str, start: int, length: int) -> bytes | None:
         data = self.entries.get(key)

@@ -56,7 +56,7 @@ def index_findings(zc: ZipContainer, index: CentralIndex) -> list[Finding]:
     if zips:
         out.append(Finding("M3", "warning", f"the archive contains a ZIP file ('{zips[0]}'), possibly an embedded archive; it is never opened"))
     if index.unsafe_names:
-        out.append(Finding("zip-names", "error", f"{len(index.unsafe_names)} entry names are absolute or climb out with '..' (e.g. '{index.unsafe_names[0]}'); they are ignored"))
+        out.append(Finding("zip-names", "error", f"{len(index.unsafe_names)} entry names are absolute, contain backslashes or climb out with '..' (e.g. '{index.unsafe_names[0]}'); they are ignored"))
     if index.duplicates:
         out.append(Finding("S7", "warning", f"{len(index.duplicates)} names occur more than once in the central directory (e.g. '{index.duplicates[0]}'); the last record wins"))
     if zc.comment.json_first and not index.json_first_order:

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..container.base import Container
 from ..errors import OzxError
-from .codecs import ChunkDecoder, Sharding, build_v2, build_v3
+from .codecs import ChunkDecoder, Sharding, build_v2, build_v3, max_stored_bytes
 
 _V3_TYPES = {
     "bool": "bool", "int8": "i1", "int16": "i2", "int32": "i4", "int64": "i8",
@@ -138,8 +138,9 @@ class ZarrArray:
             raise OzxError(f"array '{self.path}', chunk {coords}: {exc}") from None
 
     def _chunk_bytes(self, coords: tuple[int, ...]) -> bytes | None:
+        limit = max_stored_bytes(self._decoder.nbytes)
         if self.sharding is None:
-            return self.container.read(self._key(coords))
+            return self.container.read(self._key(coords), limit)
         per = self._per_shard
         shard = tuple(c // p for c, p in zip(coords, per))
         index = self._shard_index(shard, per)
@@ -151,6 +152,8 @@ class ZarrArray:
             slot = slot * p + c % p
         if offsets[slot] == _EMPTY_INT and sizes[slot] == _EMPTY_INT:
             return None
+        if sizes[slot] > limit:
+            raise OzxError(f"the shard '{key}' is corrupt (an inner chunk is stored in {sizes[slot]} bytes, more than {limit})")
         return self.container.read_range(key, offsets[slot], sizes[slot])
 
     def _shard_index(self, shard: tuple[int, ...], per: tuple[int, ...]) -> ShardIndex | None:
@@ -172,8 +175,10 @@ class ZarrArray:
             start = size - sharding.index_nbytes if sharding.index_at_end else 0
             raw = self.container.read_range(key, start, sharding.index_nbytes)
             index = sharding.decode_index(raw, per)
-            used = index[..., 0] != _EMPTY
-            if np.any(index[..., 0][used] + index[..., 1][used] > size):
+            used = (index[..., 0] != _EMPTY) | (index[..., 1] != _EMPTY)
+            starts, lengths = index[..., 0][used], index[..., 1][used]
+            # compared without adding: offset + length may wrap around 2**64
+            if np.any(starts > size) or np.any(lengths > np.uint64(size) - np.minimum(starts, np.uint64(size))):
                 raise OzxError(f"the shard '{key}' is corrupt (its index points past its end)")
             flat = index.reshape(-1, 2)
             index = (key, flat[:, 0].tolist(), flat[:, 1].tolist())

@@ -9,7 +9,10 @@ from ..errors import OzxError
 from ..findings import Finding
 
 #: Largest JSON document the reader will parse (metadata, never pixel data).
-MAX_JSON_BYTES = 64 * 1024 * 1024
+MAX_JSON_BYTES = 16 * 1024 * 1024
+#: Most values (objects, arrays, list items) one JSON document may hold: parsed, each costs up
+#: to ~70 bytes, so this bounds a document's memory whatever its shape.
+MAX_JSON_ITEMS = 1_000_000
 
 
 def is_safe_key(key: str) -> bool:

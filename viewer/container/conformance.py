@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..findings import Finding
+from .base import MAX_JSON_BYTES
 from .central_directory import CD_FIXED, CentralIndex, _parse_sequential, _parse_vectorised, iter_extra_fields
 
 if TYPE_CHECKING:
@@ -103,7 +104,7 @@ def _root_metadata_findings(zc: ZipContainer) -> list[Finding]:
     if zc.root != "" or not zc.exists("zarr.json"):
         return []
     try:
-        meta = json.loads(zc.read("zarr.json") or b"")
+        meta = json.loads(zc.read("zarr.json", MAX_JSON_BYTES) or b"")
     except (ValueError, RecursionError):
         return [Finding("M1", "error", "the root zarr.json is not valid JSON")]
     except Exception as exc:  # an unreadable root entry (encrypted, corrupt) is reported, not raised

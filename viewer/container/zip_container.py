@@ -22,8 +22,9 @@ ENCRYPTION_FLAGS = 0x0001 | 0x0040 | 0x2000
 METHOD_STORED = 0
 METHOD_DEFLATE = 8
 METHOD_AES = 99
-#: The largest entry the reader will inflate (deflated entries are non-conforming anyway).
-MAX_INFLATED = 1 << 30
+#: The largest entry the reader will inflate (deflated entries are non-conforming anyway; a
+#: deflated entry is inflated whole, so this bounds the memory one read can take).
+MAX_INFLATED = 64 << 20
 _U32_MAX = 0xFFFFFFFF
 _PREFIX_BLOCK = 64 * 1024
 _ENTRY_CACHE = 65536
@@ -280,7 +281,9 @@ class ZipContainer(Container):
         if cached is not None:
             return cached
         if entry.usize > MAX_INFLATED:
-            raise OzxError(f"the entry '{entry.name}' would inflate to {entry.usize} bytes, more than the reader allows")
+            raise OzxError(f"the entry '{entry.name}' would inflate to {entry.usize} bytes, more than the {MAX_INFLATED} the reader inflates")
+        if entry.csize > entry.usize + entry.usize // 8 + 1024:  # deflate never grows data that much
+            raise OzxError(f"the entry '{entry.name}' is corrupt (its compressed size exceeds what deflate can produce)")
         raw = self._file.read_at(self._data_offset(entry), entry.csize)
         inflater = zlib.decompressobj(-15)
         try:

@@ -75,11 +75,14 @@ def zstd(data: bytes, limit: int) -> bytes | bytearray:
     from numcodecs import zstd as _zstd
 
     declared = zstd_content_size(data)
-    if declared is None:
-        return _zstd.decompress(data, bytearray(limit))
-    if declared > limit:
+    if declared is not None and declared > limit:
         raise too_large(limit)
-    return _zstd.decompress(data, bytearray(declared))
+    try:
+        return _zstd.decompress(data, bytearray(limit if declared is None else declared))
+    except RuntimeError:
+        if declared is None:
+            raise OzxError(f"a zstd chunk without a declared size does not decode to the {limit} bytes its shape needs") from None
+        raise
 
 
 def blosc(data: bytes, limit: int) -> bytes:

@@ -6,12 +6,13 @@ are kept as opaque nodes; references are accepted as {"id"}, {"ref"}, {"$ref"} o
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..container.base import Container
 from ..errors import OzxError
 from ..findings import Finding
 from .channels import parse_channels
+from .limits import take_image
 from .metadata import NodeMeta, is_external, join, read_json, read_node, resolve_relative
 from .model import Group, Image, LabelMap, Level, Node, Opaque, Unavailable
 from .multiscales import label_colors, label_properties, parse_axes, parse_image, parse_label_map
@@ -44,6 +45,10 @@ class CollectionReader:
         self.labels: list[_PendingLabel] = []
         self.active: set[str] = set()  # documents being resolved right now (cycle guard)
         self.count = 0
+        # Each referenced document is read and each image parsed once, however often it is referenced.
+        self.followed: dict[str, tuple[dict, str, NodeMeta | None, str] | Node] = {}
+        self.legacy: dict[str, Image | Unavailable] = {}
+        self.levels: dict[int, tuple[object, tuple[list[Level], list] | OzxError]] = {}
 
     def read_root(self, node: NodeMeta) -> Node:
         """The tree of the root node; labels are attached to their source images at the end."""
@@ -83,6 +88,9 @@ class CollectionReader:
         kind = "plate" if "plate" in attrs else "well" if "well" in attrs else "collection"
         group = Group(name=name, path=doc_dir, kind=kind, attributes={k: attrs[k] for k in ("plate", "well") if k in attrs})
         for i, child in enumerate(obj.get("nodes") if isinstance(obj.get("nodes"), list) else []):
+            if self.count >= MAX_NODES:
+                self.findings.append(Finding("rfc8-nodes", "warning", f"the collection has more than {MAX_NODES} nodes; the rest are not listed"))
+                break
             if isinstance(child, dict):
                 group.children.append(self.node(child, doc_dir, depth + 1, f"{name} {i}", group))
         return group
@@ -104,6 +112,12 @@ class CollectionReader:
         key = join(resolved, "zarr.json") if path_type == "zarr" else resolved
         if key in self.active:
             return Unavailable(name, resolved, target, "the collection refers to itself (cycle)")
+        if key not in self.followed:
+            self.followed[key] = self._load(resolved, path_type, key, name, target)
+        found = self.followed[key]
+        return replace(found, name=name) if isinstance(found, Unavailable) else found
+
+    def _load(self, resolved: str, path_type: str, key: str, name: str, target: str) -> tuple[dict, str, NodeMeta | None, str] | Node:
         try:
             if path_type == "json":
                 doc = read_json(self.container, resolved)
@@ -126,6 +140,12 @@ class CollectionReader:
 
     def _legacy_image(self, meta: NodeMeta, obj: dict, name: str, parent: Group | None) -> Node:
         """A collection pointing at a 0.4/0.5 `multiscales` image (the example repositories do)."""
+        cached = self.legacy.get(meta.path)
+        if cached is not None and "labels" not in _dict(obj.get("attributes")):
+            node = replace(cached, name=name)
+            if isinstance(node, Image):
+                self._register(obj, node)
+            return node
         try:
             attrs = _dict(obj.get("attributes"))
             if "labels" in attrs:
@@ -134,15 +154,17 @@ class CollectionReader:
                 return self._pending_label(label, attrs["labels"], parent, name)
             image = parse_image(self.container, meta, self.findings, name)
         except OzxError as exc:
-            return Unavailable(name, meta.path, meta.path, str(exc))
+            self.legacy[meta.path] = Unavailable(name, meta.path, meta.path, str(exc))
+            return self.legacy[meta.path]
         image.name = name
+        self.legacy[meta.path] = image
         self._register(obj, image)
         return image
 
     def _multiscale(self, obj: dict, doc_dir: str, name: str, parent: Group | None) -> Node:
         attrs = _dict(obj.get("attributes"))
         try:
-            levels, axes = self._singlescales(obj, attrs, doc_dir)
+            levels, axes = self._cached_singlescales(obj, attrs, doc_dir)
         except OzxError as exc:
             self.findings.append(Finding("rfc8-multiscale", "warning", f"'{name}' cannot be shown: {exc}"))
             return Unavailable(name, doc_dir, doc_dir, str(exc))
@@ -152,11 +174,29 @@ class CollectionReader:
                              label_colors(labels.get("labelAttributes"), "labelValue", "color"),
                              label_properties(labels.get("labelAttributes"), "labelValue"))
             return self._pending_label(label, attrs["labels"], parent, name)
+        try:
+            take_image()
+        except OzxError as exc:
+            return Unavailable(name, doc_dir, doc_dir, str(exc))
         image = Image(name=name, path=doc_dir, axes=axes, levels=levels, channels=[])
         omero = attrs.get("omero") if isinstance(attrs.get("omero"), dict) else None
         image.channels, image.rgb = parse_channels(omero, image, self.findings)
         self._register(obj, image)
         return image
+
+    def _cached_singlescales(self, obj: dict, attrs: dict, doc_dir: str) -> tuple[list[Level], list]:
+        """`_singlescales`, once per referenced document (its `nodes` list is shared by every reference)."""
+        nodes = obj.get("nodes")
+        if id(nodes) not in self.levels:  # the cache holds `nodes`, so its id is never reused
+            try:
+                result: tuple[list[Level], list] | OzxError = self._singlescales(obj, attrs, doc_dir)
+            except OzxError as exc:
+                result = exc
+            self.levels[id(nodes)] = (nodes, result)
+        result = self.levels[id(nodes)][1]
+        if isinstance(result, OzxError):
+            raise result
+        return result
 
     def _singlescales(self, obj: dict, attrs: dict, doc_dir: str) -> tuple[list[Level], list]:
         systems = attrs.get("coordinateSystems")

@@ -9,6 +9,7 @@ from ..errors import OzxError
 from ..findings import Finding
 from .metadata import NodeMeta, join, read_node
 from .model import Group, Image, Node, Unavailable
+from .limits import MAX_IMAGES, images_left
 from .multiscales import parse_image
 
 MAX_XML_BYTES = 16 * 1024 * 1024
@@ -41,6 +42,8 @@ def parse_plate(container: Container, node: NodeMeta, findings: list[Finding]) -
         attributes={"rows": rows, "columns": columns, "acquisitions": acquisitions, "field_count": plate.get("field_count")},
     )
     for well in plate.get("wells", []) if isinstance(plate.get("wells"), list) else []:
+        if not images_left():
+            break
         well_path = well.get("path") if isinstance(well, dict) else None
         if not isinstance(well_path, str) or ".." in well_path.split("/"):
             continue
@@ -63,6 +66,8 @@ def _parse_well(container: Container, path: str, name: str, entry: dict, finding
         attributes={"row": entry.get("rowIndex"), "column": entry.get("columnIndex")},
     )
     for i, field in enumerate(well["images"]):
+        if not images_left():
+            break
         field_path = field.get("path") if isinstance(field, dict) else None
         if not isinstance(field_path, str) or ".." in field_path.split("/"):
             continue
@@ -80,10 +85,12 @@ def parse_series(container: Container, node: NodeMeta, findings: list[Finding]) 
         paths = [s for s in series if ".." not in s.split("/")]
     else:
         paths = []
-        while read_node(container, join(node.path, str(len(paths)))) is not None:
+        while images_left() and len(paths) < MAX_IMAGES and read_node(container, join(node.path, str(len(paths)))) is not None:
             paths.append(str(len(paths)))
     group = Group(name=node.path.rsplit("/", 1)[-1] or "series", path=node.path, kind="series")
     for i, path in enumerate(paths):
+        if not images_left():
+            break
         xml_name = names[i] if i < len(names) and names[i] else None
         child: Node = _image_or_unavailable(container, join(node.path, path), xml_name or f"Series {path}", findings)
         if xml_name:  # the OME-XML names what the instrument called it; multiscales names are often generic

@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Literal
 
-from ..container.base import MAX_JSON_BYTES, Container
+from ..container.base import MAX_JSON_BYTES, MAX_JSON_ITEMS, Container
 from ..errors import OzxError
 
 
@@ -45,9 +45,11 @@ def read_json(container: Container, key: str) -> dict | None:
         return None
     if size > MAX_JSON_BYTES:
         raise OzxError(f"the metadata file '{key}' is {size} bytes, too large to be metadata")
-    raw = container.read(key)
+    raw = container.read(key, MAX_JSON_BYTES)
     if raw is None:
         return None
+    if raw.count(b",") + raw.count(b"{") + raw.count(b"[") > MAX_JSON_ITEMS:
+        raise OzxError(f"the metadata file '{key}' holds more than {MAX_JSON_ITEMS} values, too many to be metadata")
     try:
         value = json.loads(raw.decode("utf-8-sig"))
     except (ValueError, UnicodeDecodeError):

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..container.base import Container
+from ..container.base import Container, is_safe_key
 from ..errors import OzxError
 from ..findings import Finding
 from .channels import parse_channels
+from .limits import MAX_LEVELS, MAX_PLANES, take_image
 from .metadata import NodeMeta, join, read_node
 from .model import Axis, Image, LabelMap, Level
 from .transforms import level_transforms
@@ -45,11 +46,16 @@ def read_levels(container: Container, group: str, ms: dict, findings: list[Findi
     datasets = ms.get("datasets")
     if not isinstance(datasets, list) or not datasets:
         raise OzxError(f"the image at '{group or '/'}' lists no resolution levels (datasets)")
+    if len(datasets) > MAX_LEVELS:
+        findings.append(Finding("ome-levels", "warning", f"the image at '{group or '/'}' lists {len(datasets)} levels; only the first {MAX_LEVELS} are used"))
+        datasets = datasets[:MAX_LEVELS]
     arrays: list[tuple[str, ZarrArray, dict]] = []
     for i, ds in enumerate(datasets):
         path = ds.get("path") if isinstance(ds, dict) else None
         if not isinstance(path, str) or not path:
             raise OzxError(f"level {i} of the image at '{group or '/'}' has no path")
+        if not is_safe_key(path):
+            raise OzxError(f"level {i} of the image at '{group or '/'}' has the path {path!r}, which leaves the image (absolute, '..' or backslash); refused")
         key = join(group, path)
         try:
             node = read_node(container, key)
@@ -69,6 +75,9 @@ def read_levels(container: Container, group: str, ms: dict, findings: list[Findi
     if len(usable) < len(arrays):
         findings.append(Finding("ome-levels", "warning", f"levels of the image at '{group or '/'}' with another dimensionality were skipped"))
     base_shape = usable[0][1].shape
+    for axis, size in zip(axes, base_shape):
+        if size > MAX_PLANES and axis.type not in ("space",):
+            findings.append(Finding("ome-planes", "warning", f"the axis '{axis.name}' of the image at '{group or '/'}' has {size} positions; only the first {MAX_PLANES} can be reached"))
     levels = []
     for key, array, ds in usable:
         scale, translation = level_transforms(ds, ms, ndim, base_shape, array.shape, findings)
@@ -84,6 +93,7 @@ def parse_image(container: Container, node: NodeMeta, findings: list[Finding], n
     if len(multiscales) > 1:
         findings.append(Finding("ome-multiscales", "info", f"the image at '{node.path or '/'}' has {len(multiscales)} multiscales; the first is shown"))
     ms = multiscales[0]
+    take_image()
     levels, axes = read_levels(container, node.path, ms, findings)
     image = Image(
         name=_display_name(ms, node, name),

@@ -14,6 +14,7 @@ import numpy as np
 
 from ..container.base import Container
 from ..errors import OzxError
+from .limits import MAX_READ_CHUNKS
 from .codecs import ChunkDecoder, Sharding, build_v2, build_v3, max_stored_bytes
 
 _V3_TYPES = {
@@ -129,10 +130,10 @@ class ZarrArray:
         return self._decode_chunk(coords)
 
     def _decode_chunk(self, coords: tuple[int, ...]) -> np.ndarray:
-        raw = self._chunk_bytes(coords)
-        if raw is None:
-            return np.full(self.chunks, self.fill_value, dtype=self.dtype)
         try:
+            raw = self._chunk_bytes(coords)
+            if raw is None:
+                return np.full(self.chunks, self.fill_value, dtype=self.dtype)
             return self._decoder.decode(raw)
         except OzxError as exc:
             raise OzxError(f"array '{self.path}', chunk {coords}: {exc}") from None
@@ -194,8 +195,12 @@ class ZarrArray:
         out_shape = tuple(b - a for a, b in bounds)
         if prod(out_shape) * self.dtype.itemsize > MAX_REGION_BYTES:
             raise OzxError(f"a region of shape {out_shape} is too large to read at once")
-        out = np.empty(out_shape, dtype=self.dtype)
         ranges = [range(a // c, -(-b // c)) if b > a else range(0) for (a, b), c in zip(bounds, self.chunks)]
+        count = prod(len(r) for r in ranges)
+        if count > MAX_READ_CHUNKS:
+            raise OzxError(f"array '{self.path}': a region of shape {out_shape} spans {count} chunks of shape "
+                           f"{self.chunks}, more than the {MAX_READ_CHUNKS} one read may decode")
+        out = np.empty(out_shape, dtype=self.dtype)
         tasks = list(product(*ranges))
 
         def fill(coords: tuple[int, ...]) -> None:

@@ -10,7 +10,7 @@ from ..findings import Finding
 from .channels import parse_channels
 from .limits import MAX_LEVELS, MAX_PLANES, take_image
 from .metadata import NodeMeta, join, read_node
-from .model import Axis, Image, LabelMap, Level
+from .model import Axis, Image, LabelMap, Level, plane_layout
 from .transforms import level_transforms
 from .zarr_array import ZarrArray
 
@@ -75,9 +75,10 @@ def read_levels(container: Container, group: str, ms: dict, findings: list[Findi
     if len(usable) < len(arrays):
         findings.append(Finding("ome-levels", "warning", f"levels of the image at '{group or '/'}' with another dimensionality were skipped"))
     base_shape = usable[0][1].shape
-    for axis, size in zip(axes, base_shape):
-        if size > MAX_PLANES and axis.type not in ("space",):
-            findings.append(Finding("ome-planes", "warning", f"the axis '{axis.name}' of the image at '{group or '/'}' has {size} positions; only the first {MAX_PLANES} can be reached"))
+    for axis in plane_layout(axes).sliders:
+        name, size = axes[axis].name, base_shape[axis]
+        if size > MAX_PLANES:
+            findings.append(Finding("ome-planes", "warning", f"the axis '{name}' of the image at '{group or '/'}' has {size} positions; only the first {MAX_PLANES} can be reached"))
     levels = []
     for key, array, ds in usable:
         scale, translation = level_transforms(ds, ms, ndim, base_shape, array.shape, findings)

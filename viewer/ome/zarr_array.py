@@ -226,8 +226,10 @@ class ZarrArray:
 
 
 def _shape(value: object, ndim: int | None = None, positive: bool = False) -> tuple[int, ...]:
-    if not isinstance(value, list) or len(value) > MAX_DIMS or not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+    if not isinstance(value, list) or not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
         raise OzxError("an array shape is not a list of integers")
+    if len(value) > MAX_DIMS:
+        raise OzxError(f"an array has {len(value)} dimensions, more than the {MAX_DIMS} the reader supports")
     if ndim is not None and len(value) != ndim:
         raise OzxError("the chunk shape does not match the array's dimensions")
     if any(v < (1 if positive else 0) for v in value) or any(v >= 2**62 for v in value):

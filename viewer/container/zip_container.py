@@ -42,7 +42,7 @@ class ZipContainer(Container):
             if self.tail.cd_start + self.tail.cd_size > self._file.size:
                 raise OzxError("the ZIP central directory lies beyond the end of the file (truncated file?)")
             self.comment: ArchiveComment = parse_comment(self.tail.comment)
-            self.findings: list[Finding] = list(self.comment.findings)
+            self.findings: list[Finding] = list(self.tail.findings) + list(self.comment.findings)
             self._lock = threading.Lock()
             self._index: CentralIndex | None = None
             self._index_error: OzxError | None = None

@@ -209,7 +209,10 @@ def _build_sharding(config: dict, shard_shape: tuple[int, ...], dtype: np.dtype)
         raise OzxError("nested sharding is not supported")
     index_decoders: list[Decoder] = []
     extra = 0
-    for item in config.get("index_codecs", [{"name": "bytes"}, {"name": "crc32c"}]):
+    index_codecs = config.get("index_codecs", [{"name": "bytes"}, {"name": "crc32c"}])
+    if not isinstance(index_codecs, list):
+        raise OzxError("the sharding codec's 'index_codecs' is not a list")
+    for item in index_codecs:
         name, cfg = _codec_name(item)
         if name == "bytes":
             if cfg.get("endian", "little") != "little":

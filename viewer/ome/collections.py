@@ -13,7 +13,7 @@ from ..errors import OzxError
 from ..findings import Finding
 from .channels import parse_channels
 from .limits import take_image
-from .metadata import NodeMeta, is_external, join, read_json, read_node, resolve_relative
+from .metadata import NodeMeta, as_dict, as_list, is_external, join, read_json, read_node, resolve_relative
 from .model import Group, Image, LabelMap, Level, Node, Opaque, Unavailable
 from .multiscales import label_colors, label_properties, parse_axes, parse_image, parse_label_map
 from .transforms import apply
@@ -73,7 +73,7 @@ class CollectionReader:
             target, target_dir, legacy, key = resolved
             if legacy is not None:
                 return self._legacy_image(legacy, obj, name, parent)
-            merged = {**target, "attributes": {**_dict(target.get("attributes")), **_dict(obj.get("attributes"))}}
+            merged = {**target, "attributes": {**as_dict(target.get("attributes")), **as_dict(obj.get("attributes"))}}
             self.active.add(key)
             try:
                 return self.node({**merged, "path": None, "name": name}, target_dir, depth + 1, name, parent)
@@ -84,10 +84,10 @@ class CollectionReader:
         return self._multiscale(obj, doc_dir, name, parent)
 
     def _collection(self, obj: dict, doc_dir: str, depth: int, name: str) -> Group:
-        attrs = _dict(obj.get("attributes"))
+        attrs = as_dict(obj.get("attributes"))
         kind = "plate" if "plate" in attrs else "well" if "well" in attrs else "collection"
         group = Group(name=name, path=doc_dir, kind=kind, attributes={k: attrs[k] for k in ("plate", "well") if k in attrs})
-        for i, child in enumerate(obj.get("nodes") if isinstance(obj.get("nodes"), list) else []):
+        for i, child in enumerate(as_list(obj.get("nodes"))):
             if self.count >= MAX_NODES:
                 self.findings.append(Finding("rfc8-nodes", "warning", f"the collection has more than {MAX_NODES} nodes; the rest are not listed"))
                 break
@@ -141,16 +141,16 @@ class CollectionReader:
     def _legacy_image(self, meta: NodeMeta, obj: dict, name: str, parent: Group | None) -> Node:
         """A collection pointing at a 0.4/0.5 `multiscales` image (the example repositories do)."""
         cached = self.legacy.get(meta.path)
-        if cached is not None and "labels" not in _dict(obj.get("attributes")):
+        if cached is not None and "labels" not in as_dict(obj.get("attributes")):
             node = replace(cached, name=name)
             if isinstance(node, Image):
                 self._register(obj, node)
             return node
         try:
-            attrs = _dict(obj.get("attributes"))
+            attrs = as_dict(obj.get("attributes"))
             if "labels" in attrs:
                 label = parse_label_map(self.container, meta, name, self.findings)
-                label.colors.update(label_colors(_dict(attrs["labels"]).get("labelAttributes"), "labelValue", "color"))
+                label.colors.update(label_colors(as_dict(attrs["labels"]).get("labelAttributes"), "labelValue", "color"))
                 return self._pending_label(label, attrs["labels"], parent, name)
             image = parse_image(self.container, meta, self.findings, name)
         except OzxError as exc:
@@ -162,14 +162,14 @@ class CollectionReader:
         return image
 
     def _multiscale(self, obj: dict, doc_dir: str, name: str, parent: Group | None) -> Node:
-        attrs = _dict(obj.get("attributes"))
+        attrs = as_dict(obj.get("attributes"))
         try:
             levels, axes = self._cached_singlescales(obj, attrs, doc_dir)
         except OzxError as exc:
             self.findings.append(Finding("rfc8-multiscale", "warning", f"'{name}' cannot be shown: {exc}"))
             return Unavailable(name, doc_dir, doc_dir, str(exc))
         if "labels" in attrs:
-            labels = _dict(attrs["labels"])
+            labels = as_dict(attrs["labels"])
             label = LabelMap(name, doc_dir, axes, levels,
                              label_colors(labels.get("labelAttributes"), "labelValue", "color"),
                              label_properties(labels.get("labelAttributes"), "labelValue"))
@@ -200,7 +200,7 @@ class CollectionReader:
 
     def _singlescales(self, obj: dict, attrs: dict, doc_dir: str) -> tuple[list[Level], list]:
         systems = attrs.get("coordinateSystems")
-        nodes = [n for n in obj.get("nodes", []) if isinstance(n, dict) and n.get("type") == "singlescale"] if isinstance(obj.get("nodes"), list) else []
+        nodes = [n for n in as_list(obj.get("nodes")) if isinstance(n, dict) and n.get("type") == "singlescale"]
         if not nodes:
             raise OzxError("the multiscale lists no singlescale levels")
         levels: list[Level] = []
@@ -215,14 +215,16 @@ class CollectionReader:
             if meta is None or meta.node_type != "array":
                 raise OzxError(f"the level array '{key}' is missing")
             array = ZarrArray(self.container, key, meta.array_meta)
+            if 0 in array.shape or (levels and array.ndim != levels[0].array.ndim):
+                raise OzxError(f"the level array '{key}' is empty or has another dimensionality")
             if axes is None:
                 axes = parse_axes({"coordinateSystems": systems} if isinstance(systems, list) else {}, array.ndim)
             scale, translation = [1.0] * array.ndim, [0.0] * array.ndim
-            level_attrs = _dict(level_node.get("attributes"))
+            level_attrs = as_dict(level_node.get("attributes"))
             transforms = level_attrs.get("coordinateTransformations")
             if transforms is None:
                 ident = level_node.get("id")
-                transforms = [t for t in attrs.get("coordinateTransformations", []) if isinstance(t, dict) and _ref_id(t.get("input")) == ident]
+                transforms = [t for t in as_list(attrs.get("coordinateTransformations")) if isinstance(t, dict) and _ref_id(t.get("input")) == ident]
             if not apply(transforms, scale, translation, array.ndim, self.findings, f"level '{key}'") and levels:
                 scale = [b / s if s else 1.0 for b, s in zip(levels[0].shape, array.shape)]
             levels.append(Level(key, array, tuple(scale), tuple(translation)))
@@ -236,7 +238,7 @@ class CollectionReader:
             self.ids[obj["id"]] = image
 
     def _pending_label(self, label: LabelMap, spec: object, parent: Group | None, name: str) -> Node:
-        sources = [_ref_id(s) for s in _dict(spec).get("source", [])] if isinstance(_dict(spec).get("source"), list) else []
+        sources = [_ref_id(s) for s in as_list(as_dict(spec).get("source"))]
         if parent is None:
             return Opaque(name, label.path, "label map (no source)")
         self.labels.append(_PendingLabel(label, [s for s in sources if s], parent))
@@ -273,6 +275,3 @@ def _ref_id(ref: object) -> str | None:
                 return _ref_id(value)
     return None
 
-
-def _dict(value: object) -> dict:
-    return value if isinstance(value, dict) else {}

@@ -8,7 +8,7 @@ from dataclasses import replace
 from ..container.base import Container
 from ..errors import OzxError
 from ..findings import Finding
-from .metadata import NodeMeta, join, read_node
+from .metadata import NodeMeta, as_list, join, read_node
 from .model import Group, Image, Node, Unavailable
 from .limits import MAX_IMAGES, images_left
 from .multiscales import parse_image
@@ -45,9 +45,9 @@ def parse_plate(container: Container, node: NodeMeta, findings: list[Finding]) -
     plate = node.ome.get("plate")
     if not isinstance(plate, dict):
         raise OzxError("the plate metadata is not an object")
-    rows = [r.get("name") for r in plate.get("rows", []) if isinstance(r, dict)]
-    columns = [c.get("name") for c in plate.get("columns", []) if isinstance(c, dict)]
-    acquisitions = [a for a in plate.get("acquisitions", []) if isinstance(a, dict)] if isinstance(plate.get("acquisitions"), list) else []
+    rows = [r.get("name") for r in as_list(plate.get("rows")) if isinstance(r, dict)]
+    columns = [c.get("name") for c in as_list(plate.get("columns")) if isinstance(c, dict)]
+    acquisitions = [a for a in as_list(plate.get("acquisitions")) if isinstance(a, dict)]
     group = Group(
         name=plate.get("name") if isinstance(plate.get("name"), str) else (node.path.rsplit("/", 1)[-1] or "plate"),
         path=node.path,
@@ -55,7 +55,7 @@ def parse_plate(container: Container, node: NodeMeta, findings: list[Finding]) -
         attributes={"rows": rows, "columns": columns, "acquisitions": acquisitions, "field_count": plate.get("field_count")},
     )
     seen: dict[str, Image | Unavailable] = {}
-    for i, well in enumerate(plate.get("wells", []) if isinstance(plate.get("wells"), list) else []):
+    for i, well in enumerate(as_list(plate.get("wells"))):
         if not images_left() or i >= MAX_IMAGES:
             findings.append(Finding("ome-plate", "warning", f"the plate lists more wells than the {MAX_IMAGES} images a file may open; the rest are not listed"))
             break

@@ -33,6 +33,16 @@ class NodeMeta:
         return None
 
 
+def as_list(value: object) -> list:
+    """`value` if it is a JSON list, else an empty list (wrong types in metadata are skipped)."""
+    return value if isinstance(value, list) else []
+
+
+def as_dict(value: object) -> dict:
+    """`value` if it is a JSON object, else an empty one."""
+    return value if isinstance(value, dict) else {}
+
+
 def join(*parts: str) -> str:
     """Join key parts with '/', ignoring empty ones."""
     return "/".join(p.strip("/") for p in parts if p and p.strip("/"))

@@ -38,7 +38,21 @@ def parse_axes(ms: dict, ndim: int | None) -> list[Axis]:
             axes.append(Axis(item["name"], kind, unit))
         else:
             raise OzxError("an axis of the multiscales metadata has no name")
+    check_axes(axes)
     return axes
+
+
+def check_axes(axes: list[Axis]) -> None:
+    """OzxError unless the axes can be displayed: two or more, at most one of type 'channel', and
+    the channel axis not among the two displayed ones."""
+    if len(axes) < 2:
+        raise OzxError(f"the multiscales 'axes' list has {len(axes)} axis; an image needs at least two")
+    channels = [a.name for a in axes if a.type == "channel"]
+    if len(channels) > 1:
+        raise OzxError(f"the multiscales 'axes' list has {len(channels)} axes of type 'channel' ({', '.join(channels[:4])}); one is allowed")
+    layout = plane_layout(axes)
+    if layout.channel in (layout.row, layout.col):
+        raise OzxError("the multiscales 'axes' list leaves no two axes to display besides the channel axis")
 
 
 def read_levels(container: Container, group: str, ms: dict, findings: list[Finding]) -> tuple[list[Level], list[Axis]]:
@@ -71,9 +85,11 @@ def read_levels(container: Container, group: str, ms: dict, findings: list[Findi
     axes = parse_axes(ms, ndim)
     if len(axes) != ndim:
         raise OzxError(f"the image at '{group or '/'}' has {len(axes)} axes but its arrays have {ndim} dimensions")
-    usable = [a for a in arrays if a[1].ndim == ndim]
+    if 0 in arrays[0][1].shape:
+        raise OzxError(f"the image at '{group or '/'}' is empty (its shape {arrays[0][1].shape} has a zero)")
+    usable = [a for a in arrays if a[1].ndim == ndim and 0 not in a[1].shape]
     if len(usable) < len(arrays):
-        findings.append(Finding("ome-levels", "warning", f"levels of the image at '{group or '/'}' with another dimensionality were skipped"))
+        findings.append(Finding("ome-levels", "warning", f"levels of the image at '{group or '/'}' that are empty or have another dimensionality were skipped"))
     base_shape = usable[0][1].shape
     for axis in plane_layout(axes).sliders:
         name, size = axes[axis].name, base_shape[axis]

@@ -60,7 +60,8 @@ class ZarrArray:
         grid = meta.get("chunk_grid", {})
         if not isinstance(grid, dict) or grid.get("name") != "regular":
             raise OzxError("only regular chunk grids are supported")
-        outer = _shape(grid.get("configuration", {}).get("chunk_shape"), len(self.shape), positive=True)
+        configuration = grid.get("configuration", {})
+        outer = _shape(configuration.get("chunk_shape") if isinstance(configuration, dict) else None, len(self.shape), positive=True)
         encoding = meta.get("chunk_key_encoding", {"name": "default"})
         name = encoding.get("name") if isinstance(encoding, dict) else encoding
         sep = (encoding.get("configuration") or {}).get("separator") if isinstance(encoding, dict) else None
@@ -245,15 +246,20 @@ def _fill_value(value: object, dtype: np.dtype) -> object:
         if value in specials and dtype.kind in "fc":
             return dtype.type(specials[value])
         if value.startswith("0x"):
-            raw = int(value, 16).to_bytes(dtype.itemsize, "big")
+            try:
+                raw = int(value[:2 + 2 * dtype.itemsize + 1], 16).to_bytes(dtype.itemsize, "big")
+            except (ValueError, OverflowError):
+                raise OzxError(f"the fill value {value[:40]!r} does not fit the data type {dtype}") from None
             return np.frombuffer(raw, dtype=dtype.newbyteorder(">"))[0].astype(dtype)
-        raise OzxError(f"the fill value {value!r} is not understood")
-    if isinstance(value, list) and dtype.kind == "c" and len(value) == 2:
-        return dtype.type(complex(float(value[0]), float(value[1])))
+        raise OzxError(f"the fill value {value[:40]!r} is not understood")
     try:
+        if isinstance(value, list) and dtype.kind == "c" and len(value) == 2:
+            return dtype.type(complex(float(value[0]), float(value[1])))
+        if isinstance(value, (list, dict)):
+            raise TypeError
         return dtype.type(value)
     except (TypeError, ValueError, OverflowError):
-        raise OzxError(f"the fill value {value!r} does not fit the data type {dtype}") from None
+        raise OzxError(f"the fill value {str(value)[:40]!r} does not fit the data type {dtype}") from None
 
 
 def _bounds(region: Sequence[slice] | None, shape: tuple[int, ...]) -> list[tuple[int, int]]:

@@ -14,7 +14,7 @@ from ..findings import Finding
 from .channels import parse_channels
 from .limits import take_image
 from .metadata import NodeMeta, as_dict, as_list, is_external, join, read_json, read_node, resolve_relative
-from .model import Group, Image, LabelMap, Level, Node, Opaque, Unavailable
+from .model import Group, Image, LabelMap, Level, Node, Opaque, Unavailable, plane_layout
 from .multiscales import label_colors, label_properties, parse_axes, parse_image, parse_label_map
 from .transforms import apply
 from .zarr_array import ZarrArray
@@ -231,6 +231,9 @@ class CollectionReader:
         assert axes is not None
         if len(axes) != levels[0].array.ndim:
             raise OzxError("the coordinate system's axes do not match the arrays")
+        channel = plane_layout(axes).channel
+        if channel is not None and len({level.shape[channel] for level in levels}) > 1:
+            raise OzxError("the levels of the multiscale have different channel counts")
         return levels, axes
 
     def _register(self, obj: dict, image: Image) -> None:

@@ -87,9 +87,12 @@ def read_levels(container: Container, group: str, ms: dict, findings: list[Findi
         raise OzxError(f"the image at '{group or '/'}' has {len(axes)} axes but its arrays have {ndim} dimensions")
     if 0 in arrays[0][1].shape:
         raise OzxError(f"the image at '{group or '/'}' is empty (its shape {arrays[0][1].shape} has a zero)")
-    usable = [a for a in arrays if a[1].ndim == ndim and 0 not in a[1].shape]
+    channel = plane_layout(axes).channel
+    channels = arrays[0][1].shape[channel] if channel is not None else None
+    usable = [a for a in arrays if a[1].ndim == ndim and 0 not in a[1].shape
+              and (channel is None or a[1].shape[channel] == channels)]
     if len(usable) < len(arrays):
-        findings.append(Finding("ome-levels", "warning", f"levels of the image at '{group or '/'}' that are empty or have another dimensionality were skipped"))
+        findings.append(Finding("ome-levels", "warning", f"levels of the image at '{group or '/'}' that are empty or have another dimensionality or channel count were skipped"))
     base_shape = usable[0][1].shape
     for axis in plane_layout(axes).sliders:
         name, size = axes[axis].name, base_shape[axis]

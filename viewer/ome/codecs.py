@@ -45,35 +45,29 @@ def _numcodecs_filter(config: dict) -> Decoder:
     return decode
 
 
+#: Bounded decoders of the compressors, by their numcodecs id / Zarr v3 name.
+_COMPRESSORS: dict[str, Decoder] = {
+    "zlib": bounded_decode.inflate, "gzip": bounded_decode.gzip, "zstd": bounded_decode.zstd,
+    "blosc": bounded_decode.blosc, "lz4": bounded_decode.lz4, "bz2": bounded_decode.bz2_,
+}
+_V3_BYTES_CODECS = {"zstd", "gzip", "blosc"}
+
+
 def _v2_compressor(config: dict) -> Decoder:
     name = config.get("id")
-    if name == "zlib":
-        return bounded_decode.inflate
-    if name == "gzip":
-        return bounded_decode.gzip
-    if name == "zstd":
-        return bounded_decode.zstd
-    if name == "blosc":
-        return bounded_decode.blosc
-    if name == "lz4":
-        return bounded_decode.lz4
-    if name == "bz2":
-        return bounded_decode.bz2_
     if name == "lzma":
         return bounded_decode.lzma_(config)
-    raise OzxError(f"the compressor '{name}' is not supported")
+    if name not in _COMPRESSORS:
+        raise OzxError(f"the compressor {name!r} is not supported")
+    return _COMPRESSORS[name]
 
 
 def _v3_bytes_codec(name: str, config: dict) -> Decoder:
     if name == "crc32c":
         return _strip_crc32c
-    if name == "zstd":
-        return bounded_decode.zstd
-    if name == "gzip":
-        return bounded_decode.gzip
-    if name == "blosc":
-        return bounded_decode.blosc
-    raise OzxError(f"the codec '{name}' is not supported")
+    if name not in _V3_BYTES_CODECS:
+        raise OzxError(f"the codec '{name}' is not supported")
+    return _COMPRESSORS[name]
 
 
 def _strip_crc32c(data: bytes, limit: int = 0) -> bytes:

@@ -142,6 +142,11 @@ class CollectionReader:
         """A collection pointing at a 0.4/0.5 `multiscales` image (the example repositories do)."""
         cached = self.legacy.get(meta.path)
         if cached is not None and "labels" not in as_dict(obj.get("attributes")):
+            if isinstance(cached, Image):
+                try:
+                    take_image()  # every listed image counts, parsed or not
+                except OzxError as exc:
+                    return Unavailable(name, meta.path, meta.path, str(exc))
             node = replace(cached, name=name)
             if isinstance(node, Image):
                 self._register(obj, node)

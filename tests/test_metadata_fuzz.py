@@ -7,38 +7,10 @@ import json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from viewer.container.base import Container
 from viewer.errors import OzxError
 from viewer.ome.document import build_document
 
-
-class MemoryContainer(Container):
-    """Entries held in a dict (the document layer only needs the Container interface)."""
-
-    format = "ozx"
-
-    def __init__(self, entries: dict[str, bytes]) -> None:
-        self.entries = entries
-        self.path = "memory.ozx"
-        self.findings = []
-
-    def size(self, key: str) -> int | None:
-        return len(self.entries[key]) if key in self.entries else None
-
-    def read(self, key: str) -> bytes | None:
-        return self.entries.get(key)
-
-    def read_range(self, key: str, start: int, length: int) -> bytes | None:
-        data = self.entries.get(key)
-        if data is None:
-            return None
-        start = start + len(data) if start < 0 else start
-        if start < 0 or start + length > len(data):
-            raise OzxError("range outside the entry")
-        return data[start : start + length]
-
-    def metadata_keys(self) -> list[str]:
-        return [k for k in self.entries if k.endswith(("zarr.json", ".zattrs", ".json"))]
+from .schema_fuzz import MemoryContainer, damaged_documents, exercise, image_set_entries
 
 
 json_leaf = st.one_of(st.none(), st.booleans(), st.integers(-(2**70), 2**70), st.floats(allow_nan=True),
@@ -102,3 +74,33 @@ def test_random_bytes_as_metadata(raw: bytes) -> None:
 def test_deeply_nested_json_is_refused() -> None:
     deep = b'{"zarr_format": 3, "node_type": "group", "attributes": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
     check({"zarr.json": deep})
+
+
+@settings(max_examples=400, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(damaged_documents())
+def test_schema_walk_wrong_types_and_extreme_values(entries: dict[str, bytes]) -> None:
+    """Valid image, plate, RFC-8 and v2 documents with values replaced by wrong types and extreme
+    values: a document or one clear OzxError, never an internal error."""
+    exercise(entries)
+
+
+def test_schema_walk_is_bounded_in_a_fresh_process() -> None:
+    """The same fuzzer in a fresh process, every example measured: time and memory stay bounded."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    proc = subprocess.run([sys.executable, "-m", "tests.schema_fuzz", "150"], cwd=root, capture_output=True,
+                          text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    worst = json.loads(proc.stdout.strip().splitlines()[-1])["fuzz"]
+    assert worst["examples"] >= 100
+    assert worst["seconds"] < 2.0 and worst["growth_mb"] < 100, worst
+
+
+def test_the_undamaged_sets_open() -> None:
+    doc = build_document(MemoryContainer(image_set_entries()), "memory.ozx")
+    image = doc.images()[0]
+    assert [c.label for c in image.channels] == ["DAPI", "GFP"] and image.labels[0].name == "cells"

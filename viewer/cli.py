@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from typing import Sequence
 
 from . import __version__
 from .errors import OzxError
+from .output import printable, to_json
 
 EXIT_OK, EXIT_WARNINGS, EXIT_ERROR = 0, 1, 2
 SUBCOMMANDS = ("info", "validate")
@@ -47,14 +47,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _info(parsed.file, parsed.json)
         return _validate(parsed.file, parsed.strict, parsed.json)
     except OzxError as exc:
-        print(f"ozx-viewer: {exc}", file=sys.stderr)
+        print(f"ozx-viewer: {printable(str(exc))}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
         return EXIT_OK
     except Exception as exc:  # a bug of ours: still one line, never a traceback
-        print(f"ozx-viewer: internal error while reading the file ({type(exc).__name__}: {exc})", file=sys.stderr)
+        print(printable(f"ozx-viewer: internal error while reading the file ({type(exc).__name__}: {exc})"), file=sys.stderr)
         return EXIT_ERROR
 
 
@@ -67,7 +67,7 @@ def _info(path: str, as_json: bool) -> int:
         info = document_info(doc, doc.findings)
     finally:
         doc.close()
-    print(json.dumps(info, indent=2) if as_json else format_info(info))
+    print(to_json(info) if as_json else format_info(info))
     return EXIT_OK
 
 
@@ -94,7 +94,7 @@ def _validate(path: str, strict: bool, as_json: bool) -> int:
         container.close()
     summary = conformance(findings)
     if as_json:
-        print(json.dumps({"file": path, **summary, "findings": [f.as_dict() for f in findings]}, indent=2))
+        print(to_json({"file": path, **summary, "findings": [f.as_dict() for f in findings]}))
     else:
         print(format_findings(path, findings))
     if summary["errors"]:

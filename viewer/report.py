@@ -6,6 +6,7 @@ from typing import Any
 
 from .container.zip_container import ZipContainer
 from .findings import Finding
+from .output import printable
 from .ome.model import Document, Group, Image, LabelMap, Level, Node, Opaque, Unavailable
 
 
@@ -91,7 +92,7 @@ def format_info(info: dict[str, Any]) -> str:
     hidden = _unshown(info["tree"])
     if hidden:
         lines += ["", "Not shown:"] + [f"  {n['name']}: {n.get('reason') or n.get('type')}" for n in hidden]
-    return "\n".join(lines)
+    return "\n".join(printable(line) for line in lines)
 
 
 def _headline(info: dict[str, Any]) -> str:
@@ -136,4 +137,4 @@ def format_findings(path: str, findings: list[Finding]) -> str:
     verdict = "a conforming OME-Zarr zip file (RFC-9)" if c["conforming"] else "NOT a conforming OME-Zarr zip file (RFC-9)"
     lines = [f"{path}: {verdict}; {c['errors']} errors, {c['warnings']} warnings"]
     lines += [f"  {f.severity} {f.rule}: {f.message}" for f in findings]
-    return "\n".join(lines)
+    return "\n".join(printable(line) for line in lines)

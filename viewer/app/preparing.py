@@ -140,7 +140,10 @@ def prepare(path: str) -> OpenedImage:
         image = images[0]
         layout = image.layout
         plane = start_plane(image)
-        image.channels = auto_windows(image, layout, plane)
+        try:
+            image.channels = auto_windows(image, layout, plane)
+        except OzxError:  # unreadable chunks keep the data type's range; their tiles report the error
+            logger.debug("automatic windows of %s failed", path, exc_info=True)
         if image.rgb and len(image.channels) == 4:  # the fourth channel of RGBA is alpha
             image.channels[3].active = False
         opened = OpenedImage(path, document, image, layout, plane)

@@ -13,6 +13,7 @@ from typing import Iterator, NamedTuple
 import numpy as np
 
 from ..errors import OzxError
+from .base import is_safe_key
 
 CD_SIG = b"PK\x01\x02"
 CD_FIXED = 46
@@ -66,11 +67,11 @@ def decode_name(raw: bytes, flags: int) -> str:
 
 
 def normalise_name(name: str) -> str:
-    """Forward slashes, no leading './' or '/'."""
-    name = name.replace("\\", "/")
+    """Without leading './'. Absolute names, backslashes and '..' are left as they are: such names
+    are never resolved (`is_safe_key` refuses every key that could match them)."""
     while name.startswith("./"):
         name = name[2:]
-    return name.lstrip("/")
+    return name
 
 
 def iter_records(buf: bytes, start_index: int = 0) -> Iterator[tuple[int, CdRecord]]:
@@ -169,7 +170,7 @@ class CentralIndex:
         for i in np.flatnonzero(wanted).tolist():
             s = int(name_starts[i])
             name = normalise_name(decode_name(cd[s : s + int(n[i])], int(self.flags[i])))
-            if is_metadata_name(name):
+            if is_metadata_name(name) and is_safe_key(name):
                 self.metadata[name] = i  # later duplicates win
         self.json_first_order = _json_first_order(self.metadata, directory)
         self.duplicates = self._find_duplicates(cd, name_starts, n)
@@ -213,19 +214,19 @@ def _json_first_order(metadata: dict[str, int], directory: np.ndarray) -> bool:
 
 def _rehash(hashes: np.ndarray, cd: bytes, which: np.ndarray, name_starts: np.ndarray, n: np.ndarray,
             flags: np.ndarray) -> None:
-    """Hash the names `normalise_name` changes ('\\', leading './' or '/', cp437) as normalised, so
-    lookups by Zarr key find them. Such names are rare."""
+    """Hash the names `normalise_name` changes (leading './', cp437) as normalised, so lookups by
+    Zarr key find them. Such names are rare."""
     for i in which.tolist():
         raw = cd[int(name_starts[i]) : int(name_starts[i]) + int(n[i])]
         hashes[i] = name_hash(normalise_name(decode_name(raw, int(flags[i]))).encode("utf-8"))
 
 
 def _unsafe_names(cd: bytes, candidates: np.ndarray, name_starts: np.ndarray, n: np.ndarray) -> list[str]:
-    """Names with '..' segments or absolute paths (never mapped to anything)."""
+    """Names with '..' segments, backslashes or absolute paths (never resolved)."""
     out = []
     for i in candidates.tolist():
         raw = cd[int(name_starts[i]) : int(name_starts[i]) + int(n[i])].decode("utf-8", "replace")
-        if raw.startswith(("/", "\\")) or ".." in raw.replace("\\", "/").split("/"):
+        if raw.startswith("/") or "\\" in raw or ".." in raw.split("/"):
             out.append(raw)
     return out
 

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..findings import Finding
-from .central_directory import CD_FIXED, CentralIndex, _parse_sequential, _parse_vectorised, iter_extra_fields
+from .base import MAX_JSON_BYTES
+from .central_directory import CD_FIXED, CentralIndex, _parse_sequential, _parse_vectorised, _scan_names, iter_extra_fields
 
 if TYPE_CHECKING:
     from .zip_container import ZipContainer
@@ -55,8 +56,14 @@ def index_findings(zc: ZipContainer, index: CentralIndex) -> list[Finding]:
     zips = sorted(n for n in names if n.lower().endswith(".zip"))
     if zips:
         out.append(Finding("M3", "warning", f"the archive contains a ZIP file ('{zips[0]}'), possibly an embedded archive; it is never opened"))
+    stored_mismatch = np.flatnonzero((index.method == 0) & (index.csize != index.usize))
+    if len(stored_mismatch):
+        out.append(Finding("zip-sizes", "error", f"{len(stored_mismatch)} stored entries declare compressed and uncompressed sizes that differ; they are never read"))
+    beyond = np.flatnonzero(index.local_offset + 30 + index.csize > tail.cd_start)
+    if len(beyond):
+        out.append(Finding("zip-bounds", "error", f"{len(beyond)} entries declare data that reaches beyond the data area (e.g. {int(index.csize[beyond[0]])} bytes); they are never read"))
     if index.unsafe_names:
-        out.append(Finding("zip-names", "error", f"{len(index.unsafe_names)} entry names are absolute or climb out with '..' (e.g. '{index.unsafe_names[0]}'); they are ignored"))
+        out.append(Finding("zip-names", "error", f"{len(index.unsafe_names)} entry names are absolute, contain backslashes or climb out with '..' (e.g. '{index.unsafe_names[0]}'); they are ignored"))
     if index.duplicates:
         out.append(Finding("S7", "warning", f"{len(index.duplicates)} names occur more than once in the central directory (e.g. '{index.duplicates[0]}'); the last record wins"))
     if zc.comment.json_first and not index.json_first_order:
@@ -79,7 +86,7 @@ def deep_findings(zc: ZipContainer) -> list[Finding]:
     cd_ids = _extra_ids(np.frombuffer(cd, np.uint8), cd, fields["starts"] + CD_FIXED + fields["n"], fields["m"])
     if cd_ids - ALLOWED_EXTRA_IDS:
         out.append(Finding("M7", "error", f"central-directory records carry extra fields RFC-9 does not allow: {_ids(cd_ids - ALLOWED_EXTRA_IDS)}"))
-    out += _local_header_findings(zc, index)
+    out += _local_header_findings(zc, index, cd, fields)
     if not zc.tail.zip64:
         out.append(Finding("S1", "warning", "the archive has no ZIP64 end-of-central-directory records; RFC-9 recommends them at any size"))
     if index.count > HUGE_CD_RECORDS:
@@ -103,7 +110,7 @@ def _root_metadata_findings(zc: ZipContainer) -> list[Finding]:
     if zc.root != "" or not zc.exists("zarr.json"):
         return []
     try:
-        meta = json.loads(zc.read("zarr.json") or b"")
+        meta = json.loads(zc.read("zarr.json", MAX_JSON_BYTES) or b"")
     except (ValueError, RecursionError):
         return [Finding("M1", "error", "the root zarr.json is not valid JSON")]
     except Exception as exc:  # an unreadable root entry (encrypted, corrupt) is reported, not raised
@@ -117,10 +124,15 @@ def _root_metadata_findings(zc: ZipContainer) -> list[Finding]:
     return []
 
 
-def _local_header_findings(zc: ZipContainer, index: CentralIndex) -> list[Finding]:
-    """M7 and header sanity for every local header, vectorised over a read-only memory map."""
+def _local_header_findings(zc: ZipContainer, index: CentralIndex, cd: bytes, fields: dict) -> list[Finding]:
+    """M7, header sanity, agreement with the central directory and overlaps, for every local
+    header, vectorised over a read-only memory map."""
     if index.count == 0:
         return []
+    cd_buf = np.zeros(len(cd) + 8, dtype=np.uint8)
+    cd_buf[: len(cd)] = np.frombuffer(cd, dtype=np.uint8)
+    cd_hashes = _scan_names(cd_buf, fields["starts"] + CD_FIXED, fields["n"])[0]
+    agreement: list[Finding] = []
     with open(zc.path, "rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mm:
         buf = np.frombuffer(mm, dtype=np.uint8)
         try:
@@ -129,17 +141,51 @@ def _local_header_findings(zc: ZipContainer, index: CentralIndex) -> list[Findin
             good = offsets[valid]
             sig = buf[good].astype(np.uint32) | (buf[good + 1].astype(np.uint32) << 8) | (buf[good + 2].astype(np.uint32) << 16) | (buf[good + 3].astype(np.uint32) << 24)
             broken = int(np.count_nonzero(~valid)) + int(np.count_nonzero(sig != 0x04034B50))
+            records = np.flatnonzero(valid)[sig == 0x04034B50]
             ok = good[sig == 0x04034B50]
             n = buf[ok + 26].astype(np.int64) | (buf[ok + 27].astype(np.int64) << 8)
             m = buf[ok + 28].astype(np.int64) | (buf[ok + 29].astype(np.int64) << 8)
+            inside = ok + 30 + n + m <= zc.tail.cd_start
+            records, ok, n, m = records[inside], ok[inside], n[inside], m[inside]
             ids = _extra_ids(buf, None, ok + 30 + n, m)
+            agreement = _agreement_findings(zc, index, buf, records, ok, n, m, cd_hashes)
         finally:
             del buf
-    out = []
+    out = agreement
     if broken:
         out.append(Finding("zip-local", "error", f"{broken} entries have no valid local header where the directory says (corrupt archive)"))
     if ids - ALLOWED_EXTRA_IDS:
         out.append(Finding("M7", "error", f"local headers carry extra fields RFC-9 does not allow: {_ids(ids - ALLOWED_EXTRA_IDS)}"))
+    return out
+
+
+def _u32(buf: np.ndarray, at: np.ndarray) -> np.ndarray:
+    return (buf[at].astype(np.int64) | (buf[at + 1].astype(np.int64) << 8) | (buf[at + 2].astype(np.int64) << 16)
+            | (buf[at + 3].astype(np.int64) << 24))
+
+
+def _agreement_findings(zc: ZipContainer, index: CentralIndex, buf: np.ndarray, records: np.ndarray, local: np.ndarray,
+                        n: np.ndarray, m: np.ndarray, cd_hashes: np.ndarray) -> list[Finding]:
+    """Local headers whose name, method or sizes differ from their central record; entries whose
+    bytes overlap another entry's (one local header or data area shared by two records)."""
+    out = []
+    flags = buf[local + 6].astype(np.int64) | (buf[local + 7].astype(np.int64) << 8)
+    method = buf[local + 8].astype(np.int64) | (buf[local + 9].astype(np.int64) << 8)
+    csize, usize = _u32(buf, local + 18), _u32(buf, local + 22)
+    stated = ((flags & 0x0008) == 0) & (csize != 0xFFFFFFFF) & (usize != 0xFFFFFFFF)
+    sizes_differ = stated & ((csize != index.csize[records]) | (usize != index.usize[records]))
+    names_differ = _scan_names(buf, local + 30, n)[0] != cd_hashes[records]
+    method_differs = method != index.method[records]
+    for what, bad in (("name", names_differ), ("compression method", method_differs), ("sizes", sizes_differ)):
+        if bad.any():
+            example = int(records[np.flatnonzero(bad)[0]])
+            out.append(Finding("zip-local", "error", f"{int(bad.sum())} local headers state another {what} than the central directory (e.g. record {example}); the reader refuses such entries"))
+    data_start = local + 30 + n + m
+    data_end = data_start + index.csize[records]
+    order = np.argsort(local, kind="stable")
+    overlap = local[order][1:] < data_end[order][:-1]
+    if overlap.any():
+        out.append(Finding("zip-overlap", "error", f"{int(overlap.sum())} entries share bytes with the entry before them (overlapping entries, as in zip bombs)"))
     return out
 
 

@@ -10,7 +10,7 @@ from typing import Callable
 from ..errors import OzxError
 from ..findings import Finding
 from .archive_comment import ArchiveComment, parse_comment
-from .base import Container
+from .base import Container, is_safe_key, too_large_entry
 from .byte_cache import ByteLRU
 from .central_directory import CentralIndex, Entry, decode_name, is_metadata_name, iter_records, normalise_name
 from .positional_file import PositionalFile
@@ -22,8 +22,10 @@ ENCRYPTION_FLAGS = 0x0001 | 0x0040 | 0x2000
 METHOD_STORED = 0
 METHOD_DEFLATE = 8
 METHOD_AES = 99
-#: The largest entry the reader will inflate (deflated entries are non-conforming anyway).
-MAX_INFLATED = 1 << 30
+#: The largest entry the reader will inflate (deflated entries are non-conforming anyway; a
+#: deflated entry is inflated whole, so this bounds the memory one read can take).
+MAX_INFLATED = 64 << 20
+_U32_MAX = 0xFFFFFFFF
 _PREFIX_BLOCK = 64 * 1024
 _ENTRY_CACHE = 65536
 
@@ -40,7 +42,7 @@ class ZipContainer(Container):
             if self.tail.cd_start + self.tail.cd_size > self._file.size:
                 raise OzxError("the ZIP central directory lies beyond the end of the file (truncated file?)")
             self.comment: ArchiveComment = parse_comment(self.tail.comment)
-            self.findings: list[Finding] = list(self.comment.findings)
+            self.findings: list[Finding] = list(self.tail.findings) + list(self.comment.findings)
             self._lock = threading.Lock()
             self._index: CentralIndex | None = None
             self._index_error: OzxError | None = None
@@ -80,7 +82,8 @@ class ZipContainer(Container):
                     continue
                 if entry.name != "zarr.json" and not entry.name.endswith("/zarr.json"):
                     return found
-                found[entry.name] = entry._replace(local_offset=entry.local_offset + self.tail.shift)
+                if is_safe_key(entry.name):
+                    found[entry.name] = entry._replace(local_offset=entry.local_offset + self.tail.shift)
             carry = block[used:]
         return found
 
@@ -149,12 +152,17 @@ class ZipContainer(Container):
         return [name[n:] for name in self._metadata_names() if name.startswith(self.root) and is_metadata_name(name)]
 
     def entry(self, key: str) -> Entry | None:
-        """The record for `key` (relative to the hierarchy root), or None."""
+        """The record for `key` (relative to the hierarchy root), or None. Keys that are absolute
+        or contain '..', backslashes or NUL are never resolved, whatever entries the archive has."""
+        if not is_safe_key(key):
+            return None
         name = self.root + key
         with self._lock:
             index = self._index
         if index is None and name in self._prefix:
             return self._prefix[name]
+        if index is None and self._absent_by_prefix(name):
+            return None
         cached = self._entries.get(name)
         if cached is not None:
             return cached
@@ -171,14 +179,25 @@ class ZipContainer(Container):
             raise OzxError(f"the entry '{key}' is corrupt (its local header names another file)")
         return None
 
+    def _absent_by_prefix(self, name: str) -> bool:
+        """With a `jsonFirst` prefix holding the root zarr.json, every zarr.json record is in the
+        prefix, and a Zarr v3 hierarchy has no v2 metadata: such lookups need not wait for the
+        full index. (Should the claim prove false, the index thread reports S8.)"""
+        if "zarr.json" not in self._prefix or self.json_first_violated:
+            return False
+        return name == "zarr.json" or name.endswith(("/zarr.json", "/.zattrs", "/.zgroup", "/.zarray")) or name in (
+            ".zattrs", ".zgroup", ".zarray")
+
     def size(self, key: str) -> int | None:
         entry = self.entry(key)
         return None if entry is None else entry.usize
 
-    def read(self, key: str) -> bytes | None:
+    def read(self, key: str, limit: int | None = None) -> bytes | None:
         entry = self.entry(key)
         if entry is None:
             return None
+        if limit is not None and max(entry.usize, entry.csize) > limit:
+            raise too_large_entry(key, max(entry.usize, entry.csize), limit)
         if entry.method == METHOD_STORED:
             self._check_readable(entry)
             return self._file.read_at(self._data_offset(entry), entry.csize)
@@ -226,6 +245,10 @@ class ZipContainer(Container):
             head = self._file.read_at(entry.local_offset, min(LOCAL_FIXED + n, room))
         if normalise_name(decode_name(head[LOCAL_FIXED : LOCAL_FIXED + n], 0)) != entry.name:
             return False
+        flags, method, csize, usize = struct.unpack_from("<HH8xII", head, 6)
+        sizes_here = not flags & 0x0008 and _U32_MAX not in (csize, usize)  # else: data descriptor / ZIP64
+        if method != entry.method or (sizes_here and (csize, usize) != (entry.csize, entry.usize)):
+            raise OzxError(f"the entry '{entry.name}' is corrupt (its local header and the central directory disagree)")
         data_offset = entry.local_offset + LOCAL_FIXED + n + m
         if data_offset + entry.csize > self.tail.cd_start:
             raise OzxError(
@@ -258,7 +281,9 @@ class ZipContainer(Container):
         if cached is not None:
             return cached
         if entry.usize > MAX_INFLATED:
-            raise OzxError(f"the entry '{entry.name}' would inflate to {entry.usize} bytes, more than the reader allows")
+            raise OzxError(f"the entry '{entry.name}' would inflate to {entry.usize} bytes, more than the {MAX_INFLATED} the reader inflates")
+        if entry.csize > entry.usize + entry.usize // 8 + 1024:  # deflate never grows data that much
+            raise OzxError(f"the entry '{entry.name}' is corrupt (its compressed size exceeds what deflate can produce)")
         raw = self._file.read_at(self._data_offset(entry), entry.csize)
         inflater = zlib.decompressobj(-15)
         try:

@@ -6,6 +6,7 @@ import struct
 from dataclasses import dataclass
 
 from ..errors import OzxError
+from ..findings import Finding
 
 EOCD_SIG = b"PK\x05\x06"
 ZIP64_LOCATOR_SIG = b"PK\x06\x07"
@@ -29,6 +30,7 @@ class ZipTail:
     zip64: bool
     disk_fields: tuple[int, ...]  # every "disk number" the end records state (all 0 when not split)
     trailing_bytes: int  # bytes after the comment (seen after comment rewrites)
+    findings: tuple[Finding, ...] = ()  # inconsistencies of the end records (errors)
 
 
 def read_tail(read_at, file_size: int) -> ZipTail:
@@ -40,9 +42,12 @@ def read_tail(read_at, file_size: int) -> ZipTail:
     tail_len = min(file_size, EOCD_SIZE + MAX_COMMENT + 1024)
     tail_start = file_size - tail_len
     tail = read_at(tail_start, tail_len)
-    pos = _find_eocd(tail)
+    pos, hidden = _find_eocd(tail)
     if pos is None:
         raise OzxError("not a ZIP archive (no end-of-central-directory record; truncated or another format)")
+    findings = []
+    if hidden:
+        findings.append(Finding("zip-eocd", "error", "a second end-of-central-directory record is hidden in the archive comment; the outer one is used"))
     (disk, cd_disk, n_disk, n_total, cd_size, cd_offset, comment_len) = struct.unpack_from(
         "<HHHHIIH", tail, pos + 4
     )
@@ -60,6 +65,8 @@ def read_tail(read_at, file_size: int) -> ZipTail:
             z64_disk, z64_offset, total_disks = struct.unpack_from("<IQI", loc, 4)
             disks += [z64_disk, max(total_disks, 1) - 1]
             z64_at = _find_zip64_eocd(read_at, z64_offset, loc_at)
+            if z64_offset + ZIP64_EOCD_SIZE > loc_at:
+                findings.append(Finding("zip64-locator", "error", f"the ZIP64 locator points at offset {z64_offset}, outside the archive; the record before it is used"))
             rec = read_at(z64_at, ZIP64_EOCD_SIZE)
             (this_disk, cd_disk64, n_disk, n_total, cd_size, cd_offset) = struct.unpack_from(
                 "<IIQQQQ", rec, 16
@@ -85,23 +92,29 @@ def read_tail(read_at, file_size: int) -> ZipTail:
         zip64=zip64,
         disk_fields=tuple(disks),
         trailing_bytes=trailing,
+        findings=tuple(findings),
     )
 
 
-def _find_eocd(tail: bytes) -> int | None:
-    """Last EOCD signature whose comment fits in the tail; prefer one whose comment ends the file."""
+def _find_eocd(tail: bytes) -> tuple[int | None, bool]:
+    """(EOCD position, whether another record hides in its comment). The outermost EOCD whose
+    comment ends the file wins: a record inside that comment is a decoy. Without one, the last
+    EOCD whose comment fits in the tail (bytes were appended after the archive)."""
     fallback = None
+    exact: list[int] = []
     pos = tail.rfind(EOCD_SIG)
     while pos >= 0:
         if pos + EOCD_SIZE <= len(tail):
             (comment_len,) = struct.unpack_from("<H", tail, pos + 20)
             end = pos + EOCD_SIZE + comment_len
             if end == len(tail):
-                return pos
-            if end < len(tail) and fallback is None:
+                exact.append(pos)
+            if end < len(tail) and fallback is None and not exact:
                 fallback = pos
         pos = tail.rfind(EOCD_SIG, 0, pos)
-    return fallback
+    if exact:
+        return exact[-1], len(exact) > 1
+    return fallback, False
 
 
 def _find_zip64_eocd(read_at, stated: int, locator_at: int) -> int:

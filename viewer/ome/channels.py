@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
 import re
 
 import numpy as np
 
 from ..findings import Finding
+from .limits import MAX_CHANNELS
 from .model import Channel, Image
 
 #: Default colours for several channels (magenta/green pairs read well for two-channel images).
@@ -33,15 +35,19 @@ def channel_count(image: Image) -> int:
 def parse_channels(omero: dict | None, image: Image, findings: list[Finding]) -> tuple[list[Channel], bool]:
     """(channels, is_rgb). One entry per index of the channel axis, whatever `omero` lists."""
     count = channel_count(image)
+    if count > MAX_CHANNELS:
+        findings.append(Finding("ome-channels", "warning", f"the image at '{image.path or '/'}' has {count} channels; only the first {MAX_CHANNELS} are listed"))
     dtype = image.levels[0].dtype
     rgb = omero is None and dtype == np.uint8 and count in (3, 4)
-    defaults = default_colors(count, rgb)
+    defaults = default_colors(min(count, MAX_CHANNELS), rgb)
     lo, hi = dtype_range(dtype)
     entries = omero.get("channels") if omero else None
     entries = entries if isinstance(entries, list) else []
-    if omero is not None and len(entries) != count:
+    if omero is not None and len(entries) != count and count <= MAX_CHANNELS:
         findings.append(Finding("ome-omero", "warning", f"omero lists {len(entries)} channels but the image has {count}; the rest use defaults"))
     channels = []
+    count = min(count, MAX_CHANNELS)
+    defaults = defaults[:count]
     for i in range(count):
         item = entries[i] if i < len(entries) and isinstance(entries[i], dict) else None
         if item is None:
@@ -83,6 +89,11 @@ def _color(value: object, default: str) -> str:
 
 
 def _number(value: object) -> float | None:
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and np.isfinite(value):
-        return float(value)
+    """A finite number, or None (integers too large for a float are not numbers here)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        try:
+            number = float(value)
+        except OverflowError:
+            return None
+        return number if math.isfinite(number) else None
     return None

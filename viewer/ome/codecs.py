@@ -2,7 +2,8 @@
 
 zarr-python's own async store path is bypassed on purpose: decoding straight from positional
 reads is 2–3× faster (see benchmarks/bench_reading.py). Only codecs on an allow-list are built,
-so metadata can never name an arbitrary (e.g. pickle) codec.
+so metadata can never name an arbitrary (e.g. pickle) codec. Every decompressor is bounded by the
+size the chunk must decode to (`bounded_decode`), never by a size the compressed data announces.
 """
 
 from __future__ import annotations
@@ -14,39 +15,62 @@ from typing import Callable, Sequence
 import numpy as np
 
 from ..errors import OzxError
+from . import bounded_decode
 
 #: Largest decoded chunk the reader accepts; guards against absurd declared chunk shapes.
 MAX_CHUNK_BYTES = 1 << 30
-Decoder = Callable[[bytes], bytes]
+#: (stored bytes, most bytes the stage may produce) → decoded bytes.
+Decoder = Callable[[bytes, int], bytes]
 
 
-def _numcodecs(config: dict) -> Decoder:
+def max_stored_bytes(decoded: int) -> int:
+    """The most bytes a stored chunk of `decoded` bytes can take: the data, plus what any of the
+    supported codecs adds to incompressible data (headers, block overhead, checksums)."""
+    return decoded + decoded // 16 + 4096
+
+
+def _numcodecs_filter(config: dict) -> Decoder:
     from numcodecs import get_codec
 
     try:
         codec = get_codec(dict(config))
     except (ValueError, TypeError, KeyError) as exc:
-        raise OzxError(f"the compressor settings {config.get('id')!r} are invalid ({exc})") from None
-    return codec.decode
+        raise OzxError(f"the filter settings {config.get('id')!r} are invalid ({exc})") from None
+
+    def decode(data: bytes, limit: int) -> bytes:
+        if len(data) > limit:
+            raise bounded_decode.too_large(limit)
+        return codec.decode(data)
+
+    return decode
+
+
+#: Bounded decoders of the compressors, by their numcodecs id / Zarr v3 name.
+_COMPRESSORS: dict[str, Decoder] = {
+    "zlib": bounded_decode.inflate, "gzip": bounded_decode.gzip, "zstd": bounded_decode.zstd,
+    "blosc": bounded_decode.blosc, "lz4": bounded_decode.lz4, "bz2": bounded_decode.bz2_,
+}
+_V3_BYTES_CODECS = {"zstd", "gzip", "blosc"}
+
+
+def _v2_compressor(config: dict) -> Decoder:
+    name = config.get("id")
+    if name == "lzma":
+        return bounded_decode.lzma_(config)
+    if name not in _COMPRESSORS:
+        raise OzxError(f"the compressor {name!r} is not supported")
+    return _COMPRESSORS[name]
 
 
 def _v3_bytes_codec(name: str, config: dict) -> Decoder:
     if name == "crc32c":
         return _strip_crc32c
-    if name == "zstd":
-        from numcodecs import zstd  # the module function skips the Codec wrapper's buffer checks
-
-        return zstd.decompress
-    if name == "gzip":
-        return _numcodecs({"id": "gzip"})
-    if name == "blosc":
-        from numcodecs import blosc
-
-        return blosc.decompress
-    raise OzxError(f"the codec '{name}' is not supported")
+    if name not in _V3_BYTES_CODECS:
+        raise OzxError(f"the codec '{name}' is not supported")
+    return _COMPRESSORS[name]
 
 
-def _strip_crc32c(data: bytes) -> bytes:
+def _strip_crc32c(data: bytes, limit: int = 0) -> bytes:
     if len(data) < 4:
         raise OzxError("a chunk is corrupt (shorter than its CRC32C checksum)")
     return memoryview(data)[:-4]
@@ -72,7 +96,7 @@ class Sharding:
     def decode_index(self, raw: bytes, per_shard: tuple[int, ...]) -> np.ndarray:
         """(offset, nbytes) per inner chunk; 2**64-1 marks an empty chunk."""
         for decode in reversed(self.index_decoders):
-            raw = decode(raw)
+            raw = decode(raw, self.index_nbytes)
         index = np.frombuffer(raw, dtype="<u8")
         if index.size != 2 * prod(per_shard):
             raise OzxError("a shard index is corrupt (wrong size)")
@@ -90,13 +114,19 @@ class ChunkDecoder:
     fortran: bool = False  # v2 order "F"
     filters: tuple[Decoder, ...] = ()
 
+    @property
+    def nbytes(self) -> int:
+        """Bytes of one decoded chunk."""
+        return prod(self.shape) * self.dtype.itemsize
+
     def decode(self, raw: bytes) -> np.ndarray:
         data = raw
+        exact = self.nbytes
+        loose = max_stored_bytes(exact)  # for stages whose output feeds another codec
+        stages = [*reversed(self.bytes_decoders), *reversed(self.filters)]
         try:
-            for decode in reversed(self.bytes_decoders):
-                data = decode(data)
-            for decode in reversed(self.filters):
-                data = decode(data)
+            for i, decode in enumerate(stages):
+                data = decode(data, exact if i == len(stages) - 1 else loose)
         except OzxError:
             raise
         except Exception as exc:  # zlib.error, RuntimeError, BadGzipFile… from the codec libraries
@@ -173,7 +203,10 @@ def _build_sharding(config: dict, shard_shape: tuple[int, ...], dtype: np.dtype)
         raise OzxError("nested sharding is not supported")
     index_decoders: list[Decoder] = []
     extra = 0
-    for item in config.get("index_codecs", [{"name": "bytes"}, {"name": "crc32c"}]):
+    index_codecs = config.get("index_codecs", [{"name": "bytes"}, {"name": "crc32c"}])
+    if not isinstance(index_codecs, list):
+        raise OzxError("the sharding codec's 'index_codecs' is not a list")
+    for item in index_codecs:
         name, cfg = _codec_name(item)
         if name == "bytes":
             if cfg.get("endian", "little") != "little":
@@ -200,13 +233,16 @@ def build_v2(meta: dict, chunk_shape: tuple[int, ...], dtype: np.dtype) -> Chunk
     if compressor is not None:
         if not isinstance(compressor, dict) or compressor.get("id") not in _V2_COMPRESSORS:
             name = compressor.get("id") if isinstance(compressor, dict) else compressor
-            raise OzxError(f"the compressor '{name}' is not supported")
-        decoders.append(_numcodecs(compressor))
+            raise OzxError(f"the compressor {name!r} is not supported")
+        decoders.append(_v2_compressor(compressor))
     filters: list[Decoder] = []
-    for item in meta.get("filters") or []:
+    raw_filters = meta.get("filters") or []
+    if not isinstance(raw_filters, list):
+        raise OzxError("'filters' is not a list")
+    for item in raw_filters:
         if not isinstance(item, dict) or item.get("id") not in _V2_FILTERS:
-            raise OzxError(f"the filter '{item.get('id') if isinstance(item, dict) else item}' is not supported")
-        filters.append(_numcodecs(item))
+            raise OzxError(f"the filter {item.get('id') if isinstance(item, dict) else item!r} is not supported")
+        filters.append(_numcodecs_filter(item))
     order = meta.get("order", "C")
     if order not in ("C", "F"):
         raise OzxError(f"unknown memory order '{order}'")

@@ -6,14 +6,15 @@ are kept as opaque nodes; references are accepted as {"id"}, {"ref"}, {"$ref"} o
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..container.base import Container
 from ..errors import OzxError
 from ..findings import Finding
 from .channels import parse_channels
-from .metadata import NodeMeta, is_external, join, read_json, read_node, resolve_relative
-from .model import Group, Image, LabelMap, Level, Node, Opaque, Unavailable
+from .limits import take_image
+from .metadata import NodeMeta, as_dict, as_list, is_external, join, read_json, read_node, resolve_relative
+from .model import Group, Image, LabelMap, Level, Node, Opaque, Unavailable, plane_layout
 from .multiscales import label_colors, label_properties, parse_axes, parse_image, parse_label_map
 from .transforms import apply
 from .zarr_array import ZarrArray
@@ -44,6 +45,10 @@ class CollectionReader:
         self.labels: list[_PendingLabel] = []
         self.active: set[str] = set()  # documents being resolved right now (cycle guard)
         self.count = 0
+        # Each referenced document is read and each image parsed once, however often it is referenced.
+        self.followed: dict[str, tuple[dict, str, NodeMeta | None, str] | Node] = {}
+        self.legacy: dict[str, Image | Unavailable] = {}
+        self.levels: dict[int, tuple[object, tuple[list[Level], list] | OzxError]] = {}
 
     def read_root(self, node: NodeMeta) -> Node:
         """The tree of the root node; labels are attached to their source images at the end."""
@@ -68,7 +73,7 @@ class CollectionReader:
             target, target_dir, legacy, key = resolved
             if legacy is not None:
                 return self._legacy_image(legacy, obj, name, parent)
-            merged = {**target, "attributes": {**_dict(target.get("attributes")), **_dict(obj.get("attributes"))}}
+            merged = {**target, "attributes": {**as_dict(target.get("attributes")), **as_dict(obj.get("attributes"))}}
             self.active.add(key)
             try:
                 return self.node({**merged, "path": None, "name": name}, target_dir, depth + 1, name, parent)
@@ -79,10 +84,13 @@ class CollectionReader:
         return self._multiscale(obj, doc_dir, name, parent)
 
     def _collection(self, obj: dict, doc_dir: str, depth: int, name: str) -> Group:
-        attrs = _dict(obj.get("attributes"))
+        attrs = as_dict(obj.get("attributes"))
         kind = "plate" if "plate" in attrs else "well" if "well" in attrs else "collection"
         group = Group(name=name, path=doc_dir, kind=kind, attributes={k: attrs[k] for k in ("plate", "well") if k in attrs})
-        for i, child in enumerate(obj.get("nodes") if isinstance(obj.get("nodes"), list) else []):
+        for i, child in enumerate(as_list(obj.get("nodes"))):
+            if self.count >= MAX_NODES:
+                self.findings.append(Finding("rfc8-nodes", "warning", f"the collection has more than {MAX_NODES} nodes; the rest are not listed"))
+                break
             if isinstance(child, dict):
                 group.children.append(self.node(child, doc_dir, depth + 1, f"{name} {i}", group))
         return group
@@ -104,6 +112,12 @@ class CollectionReader:
         key = join(resolved, "zarr.json") if path_type == "zarr" else resolved
         if key in self.active:
             return Unavailable(name, resolved, target, "the collection refers to itself (cycle)")
+        if key not in self.followed:
+            self.followed[key] = self._load(resolved, path_type, key, name, target)
+        found = self.followed[key]
+        return replace(found, name=name) if isinstance(found, Unavailable) else found
+
+    def _load(self, resolved: str, path_type: str, key: str, name: str, target: str) -> tuple[dict, str, NodeMeta | None, str] | Node:
         try:
             if path_type == "json":
                 doc = read_json(self.container, resolved)
@@ -126,41 +140,72 @@ class CollectionReader:
 
     def _legacy_image(self, meta: NodeMeta, obj: dict, name: str, parent: Group | None) -> Node:
         """A collection pointing at a 0.4/0.5 `multiscales` image (the example repositories do)."""
+        cached = self.legacy.get(meta.path)
+        if cached is not None and "labels" not in as_dict(obj.get("attributes")):
+            if isinstance(cached, Image):
+                try:
+                    take_image()  # every listed image counts, parsed or not
+                except OzxError as exc:
+                    return Unavailable(name, meta.path, meta.path, str(exc))
+            node = replace(cached, name=name)
+            if isinstance(node, Image):
+                self._register(obj, node)
+            return node
         try:
-            attrs = _dict(obj.get("attributes"))
+            attrs = as_dict(obj.get("attributes"))
             if "labels" in attrs:
                 label = parse_label_map(self.container, meta, name, self.findings)
-                label.colors.update(label_colors(_dict(attrs["labels"]).get("labelAttributes"), "labelValue", "color"))
+                label.colors.update(label_colors(as_dict(attrs["labels"]).get("labelAttributes"), "labelValue", "color"))
                 return self._pending_label(label, attrs["labels"], parent, name)
             image = parse_image(self.container, meta, self.findings, name)
         except OzxError as exc:
-            return Unavailable(name, meta.path, meta.path, str(exc))
+            self.legacy[meta.path] = Unavailable(name, meta.path, meta.path, str(exc))
+            return self.legacy[meta.path]
         image.name = name
+        self.legacy[meta.path] = image
         self._register(obj, image)
         return image
 
     def _multiscale(self, obj: dict, doc_dir: str, name: str, parent: Group | None) -> Node:
-        attrs = _dict(obj.get("attributes"))
+        attrs = as_dict(obj.get("attributes"))
         try:
-            levels, axes = self._singlescales(obj, attrs, doc_dir)
+            levels, axes = self._cached_singlescales(obj, attrs, doc_dir)
         except OzxError as exc:
             self.findings.append(Finding("rfc8-multiscale", "warning", f"'{name}' cannot be shown: {exc}"))
             return Unavailable(name, doc_dir, doc_dir, str(exc))
         if "labels" in attrs:
-            labels = _dict(attrs["labels"])
+            labels = as_dict(attrs["labels"])
             label = LabelMap(name, doc_dir, axes, levels,
                              label_colors(labels.get("labelAttributes"), "labelValue", "color"),
                              label_properties(labels.get("labelAttributes"), "labelValue"))
             return self._pending_label(label, attrs["labels"], parent, name)
+        try:
+            take_image()
+        except OzxError as exc:
+            return Unavailable(name, doc_dir, doc_dir, str(exc))
         image = Image(name=name, path=doc_dir, axes=axes, levels=levels, channels=[])
         omero = attrs.get("omero") if isinstance(attrs.get("omero"), dict) else None
         image.channels, image.rgb = parse_channels(omero, image, self.findings)
         self._register(obj, image)
         return image
 
+    def _cached_singlescales(self, obj: dict, attrs: dict, doc_dir: str) -> tuple[list[Level], list]:
+        """`_singlescales`, once per referenced document (its `nodes` list is shared by every reference)."""
+        nodes = obj.get("nodes")
+        if id(nodes) not in self.levels:  # the cache holds `nodes`, so its id is never reused
+            try:
+                result: tuple[list[Level], list] | OzxError = self._singlescales(obj, attrs, doc_dir)
+            except OzxError as exc:
+                result = exc
+            self.levels[id(nodes)] = (nodes, result)
+        result = self.levels[id(nodes)][1]
+        if isinstance(result, OzxError):
+            raise result
+        return result
+
     def _singlescales(self, obj: dict, attrs: dict, doc_dir: str) -> tuple[list[Level], list]:
         systems = attrs.get("coordinateSystems")
-        nodes = [n for n in obj.get("nodes", []) if isinstance(n, dict) and n.get("type") == "singlescale"] if isinstance(obj.get("nodes"), list) else []
+        nodes = [n for n in as_list(obj.get("nodes")) if isinstance(n, dict) and n.get("type") == "singlescale"]
         if not nodes:
             raise OzxError("the multiscale lists no singlescale levels")
         levels: list[Level] = []
@@ -175,20 +220,25 @@ class CollectionReader:
             if meta is None or meta.node_type != "array":
                 raise OzxError(f"the level array '{key}' is missing")
             array = ZarrArray(self.container, key, meta.array_meta)
+            if 0 in array.shape or (levels and array.ndim != levels[0].array.ndim):
+                raise OzxError(f"the level array '{key}' is empty or has another dimensionality")
             if axes is None:
                 axes = parse_axes({"coordinateSystems": systems} if isinstance(systems, list) else {}, array.ndim)
             scale, translation = [1.0] * array.ndim, [0.0] * array.ndim
-            level_attrs = _dict(level_node.get("attributes"))
+            level_attrs = as_dict(level_node.get("attributes"))
             transforms = level_attrs.get("coordinateTransformations")
             if transforms is None:
                 ident = level_node.get("id")
-                transforms = [t for t in attrs.get("coordinateTransformations", []) if isinstance(t, dict) and _ref_id(t.get("input")) == ident]
+                transforms = [t for t in as_list(attrs.get("coordinateTransformations")) if isinstance(t, dict) and _ref_id(t.get("input")) == ident]
             if not apply(transforms, scale, translation, array.ndim, self.findings, f"level '{key}'") and levels:
                 scale = [b / s if s else 1.0 for b, s in zip(levels[0].shape, array.shape)]
             levels.append(Level(key, array, tuple(scale), tuple(translation)))
         assert axes is not None
         if len(axes) != levels[0].array.ndim:
             raise OzxError("the coordinate system's axes do not match the arrays")
+        channel = plane_layout(axes).channel
+        if channel is not None and len({level.shape[channel] for level in levels}) > 1:
+            raise OzxError("the levels of the multiscale have different channel counts")
         return levels, axes
 
     def _register(self, obj: dict, image: Image) -> None:
@@ -196,7 +246,7 @@ class CollectionReader:
             self.ids[obj["id"]] = image
 
     def _pending_label(self, label: LabelMap, spec: object, parent: Group | None, name: str) -> Node:
-        sources = [_ref_id(s) for s in _dict(spec).get("source", [])] if isinstance(_dict(spec).get("source"), list) else []
+        sources = [_ref_id(s) for s in as_list(as_dict(spec).get("source"))]
         if parent is None:
             return Opaque(name, label.path, "label map (no source)")
         self.labels.append(_PendingLabel(label, [s for s in sources if s], parent))
@@ -233,6 +283,3 @@ def _ref_id(ref: object) -> str | None:
                 return _ref_id(value)
     return None
 
-
-def _dict(value: object) -> dict:
-    return value if isinstance(value, dict) else {}

@@ -10,11 +10,11 @@ from ..errors import OzxError
 from ..findings import Finding
 from .collections import CollectionReader, is_rfc8
 from .hcs import parse_plate, parse_series
+from .limits import MAX_IMAGES, image_budget, images_left
 from .metadata import NodeMeta, read_node
 from .model import Document, Group, Node
 from .multiscales import parse_image
 
-MAX_SCANNED_IMAGES = 10_000
 
 
 def open_document(path: str | os.PathLike, background_index: bool = True) -> Document:
@@ -36,7 +36,10 @@ def build_document(container: Container, source: str) -> Document:
     root_meta = read_node(container, "")
     if root_meta is None:
         raise OzxError("there is no OME-Zarr metadata at the root of this file (no zarr.json or .zattrs)")
-    root = _root_node(container, root_meta, source, findings)
+    with image_budget():
+        root = _root_node(container, root_meta, source, findings)
+        if not images_left():
+            findings.append(Finding("ome-images", "warning", f"the file holds more than {MAX_IMAGES} images; only the first {MAX_IMAGES} are opened"))
     version = root_meta.version or getattr(getattr(container, "comment", None), "version", None)
     doc = Document(source=source, format=container.format, ome_version=version, root=root,
                    ome_findings=findings, container=container)
@@ -79,7 +82,7 @@ def _scan_for_images(container: Container, name: str, findings: list[Finding]) -
             group.children.append(parse_image(container, node, findings, path))
         except OzxError as exc:
             findings.append(Finding("ome-image", "warning", f"'{path}' cannot be shown: {exc}"))
-        if len(group.children) >= MAX_SCANNED_IMAGES:
+        if not images_left():
             break
     if not group.children:
         raise OzxError("this file holds Zarr data but no OME-Zarr image (no multiscales metadata)")

@@ -3,19 +3,33 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ElementTree
+from dataclasses import replace
 
 from ..container.base import Container
 from ..errors import OzxError
 from ..findings import Finding
-from .metadata import NodeMeta, join, read_node
+from .metadata import NodeMeta, as_list, join, read_node
 from .model import Group, Image, Node, Unavailable
+from .limits import MAX_IMAGES, images_left
 from .multiscales import parse_image
 
 MAX_XML_BYTES = 16 * 1024 * 1024
 
 
-def _image_or_unavailable(container: Container, path: str, name: str, findings: list[Finding]) -> Image | Unavailable:
-    """Parse one image group; a broken one becomes an unavailable node with the reason."""
+def _image_or_unavailable(container: Container, path: str, name: str, findings: list[Finding],
+                          seen: dict[str, Image | Unavailable] | None = None) -> Image | Unavailable:
+    """Parse one image group; a broken one becomes an unavailable node with the reason. With
+    `seen`, a path listed again reuses the first result (a crafted plate may list one field
+    thousands of times)."""
+    if seen is not None and path in seen:
+        return replace(seen[path], name=name)
+    result = _parse_image_group(container, path, name, findings)
+    if seen is not None:
+        seen[path] = result
+    return result
+
+
+def _parse_image_group(container: Container, path: str, name: str, findings: list[Finding]) -> Image | Unavailable:
     try:
         node = read_node(container, path)
         if node is None or "multiscales" not in node.ome:
@@ -31,24 +45,29 @@ def parse_plate(container: Container, node: NodeMeta, findings: list[Finding]) -
     plate = node.ome.get("plate")
     if not isinstance(plate, dict):
         raise OzxError("the plate metadata is not an object")
-    rows = [r.get("name") for r in plate.get("rows", []) if isinstance(r, dict)]
-    columns = [c.get("name") for c in plate.get("columns", []) if isinstance(c, dict)]
-    acquisitions = [a for a in plate.get("acquisitions", []) if isinstance(a, dict)] if isinstance(plate.get("acquisitions"), list) else []
+    rows = [r.get("name") for r in as_list(plate.get("rows")) if isinstance(r, dict)]
+    columns = [c.get("name") for c in as_list(plate.get("columns")) if isinstance(c, dict)]
+    acquisitions = [a for a in as_list(plate.get("acquisitions")) if isinstance(a, dict)]
     group = Group(
         name=plate.get("name") if isinstance(plate.get("name"), str) else (node.path.rsplit("/", 1)[-1] or "plate"),
         path=node.path,
         kind="plate",
         attributes={"rows": rows, "columns": columns, "acquisitions": acquisitions, "field_count": plate.get("field_count")},
     )
-    for well in plate.get("wells", []) if isinstance(plate.get("wells"), list) else []:
+    seen: dict[str, Image | Unavailable] = {}
+    for i, well in enumerate(as_list(plate.get("wells"))):
+        if not images_left() or i >= MAX_IMAGES:
+            findings.append(Finding("ome-plate", "warning", f"the plate lists more wells than the {MAX_IMAGES} images a file may open; the rest are not listed"))
+            break
         well_path = well.get("path") if isinstance(well, dict) else None
         if not isinstance(well_path, str) or ".." in well_path.split("/"):
             continue
-        group.children.append(_parse_well(container, join(node.path, well_path), well_path, well, findings))
+        group.children.append(_parse_well(container, join(node.path, well_path), well_path, well, findings, seen))
     return group
 
 
-def _parse_well(container: Container, path: str, name: str, entry: dict, findings: list[Finding]) -> Group | Unavailable:
+def _parse_well(container: Container, path: str, name: str, entry: dict, findings: list[Finding],
+                seen: dict[str, Image | Unavailable]) -> Group | Unavailable:
     try:
         node = read_node(container, path)
     except OzxError as exc:
@@ -63,10 +82,13 @@ def _parse_well(container: Container, path: str, name: str, entry: dict, finding
         attributes={"row": entry.get("rowIndex"), "column": entry.get("columnIndex")},
     )
     for i, field in enumerate(well["images"]):
+        if not images_left() or i >= MAX_IMAGES:
+            findings.append(Finding("ome-plate", "warning", f"the well '{group.name}' lists more fields than the {MAX_IMAGES} images a file may open; the rest are not listed"))
+            break
         field_path = field.get("path") if isinstance(field, dict) else None
         if not isinstance(field_path, str) or ".." in field_path.split("/"):
             continue
-        image = _image_or_unavailable(container, join(path, field_path), f"{group.name} field {field_path}", findings)
+        image = _image_or_unavailable(container, join(path, field_path), f"{group.name} field {field_path}", findings, seen)
         group.children.append(image)
     return group
 
@@ -80,10 +102,12 @@ def parse_series(container: Container, node: NodeMeta, findings: list[Finding]) 
         paths = [s for s in series if ".." not in s.split("/")]
     else:
         paths = []
-        while read_node(container, join(node.path, str(len(paths)))) is not None:
+        while images_left() and len(paths) < MAX_IMAGES and read_node(container, join(node.path, str(len(paths)))) is not None:
             paths.append(str(len(paths)))
     group = Group(name=node.path.rsplit("/", 1)[-1] or "series", path=node.path, kind="series")
     for i, path in enumerate(paths):
+        if not images_left():
+            break
         xml_name = names[i] if i < len(names) and names[i] else None
         child: Node = _image_or_unavailable(container, join(node.path, path), xml_name or f"Series {path}", findings)
         if xml_name:  # the OME-XML names what the instrument called it; multiscales names are often generic

@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Literal
 
-from ..container.base import MAX_JSON_BYTES, Container
+from ..container.base import MAX_JSON_BYTES, MAX_JSON_ITEMS, Container
 from ..errors import OzxError
 
 
@@ -33,6 +33,16 @@ class NodeMeta:
         return None
 
 
+def as_list(value: object) -> list:
+    """`value` if it is a JSON list, else an empty list (wrong types in metadata are skipped)."""
+    return value if isinstance(value, list) else []
+
+
+def as_dict(value: object) -> dict:
+    """`value` if it is a JSON object, else an empty one."""
+    return value if isinstance(value, dict) else {}
+
+
 def join(*parts: str) -> str:
     """Join key parts with '/', ignoring empty ones."""
     return "/".join(p.strip("/") for p in parts if p and p.strip("/"))
@@ -45,9 +55,11 @@ def read_json(container: Container, key: str) -> dict | None:
         return None
     if size > MAX_JSON_BYTES:
         raise OzxError(f"the metadata file '{key}' is {size} bytes, too large to be metadata")
-    raw = container.read(key)
+    raw = container.read(key, MAX_JSON_BYTES)
     if raw is None:
         return None
+    if raw.count(b",") + raw.count(b"{") + raw.count(b"[") > MAX_JSON_ITEMS:
+        raise OzxError(f"the metadata file '{key}' holds more than {MAX_JSON_ITEMS} values, too many to be metadata")
     try:
         value = json.loads(raw.decode("utf-8-sig"))
     except (ValueError, UnicodeDecodeError):

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..container.base import Container
+from ..container.base import Container, is_safe_key
 from ..errors import OzxError
 from ..findings import Finding
 from .channels import parse_channels
+from .limits import MAX_LEVELS, MAX_PLANES, take_image
 from .metadata import NodeMeta, join, read_node
-from .model import Axis, Image, LabelMap, Level
+from .model import Axis, Image, LabelMap, Level, plane_layout
 from .transforms import level_transforms
 from .zarr_array import ZarrArray
 
@@ -37,7 +38,21 @@ def parse_axes(ms: dict, ndim: int | None) -> list[Axis]:
             axes.append(Axis(item["name"], kind, unit))
         else:
             raise OzxError("an axis of the multiscales metadata has no name")
+    check_axes(axes)
     return axes
+
+
+def check_axes(axes: list[Axis]) -> None:
+    """OzxError unless the axes can be displayed: two or more, at most one of type 'channel', and
+    the channel axis not among the two displayed ones."""
+    if len(axes) < 2:
+        raise OzxError(f"the multiscales 'axes' list has {len(axes)} axis; an image needs at least two")
+    channels = [a.name for a in axes if a.type == "channel"]
+    if len(channels) > 1:
+        raise OzxError(f"the multiscales 'axes' list has {len(channels)} axes of type 'channel' ({', '.join(channels[:4])}); one is allowed")
+    layout = plane_layout(axes)
+    if layout.channel in (layout.row, layout.col):
+        raise OzxError("the multiscales 'axes' list leaves no two axes to display besides the channel axis")
 
 
 def read_levels(container: Container, group: str, ms: dict, findings: list[Finding]) -> tuple[list[Level], list[Axis]]:
@@ -45,11 +60,16 @@ def read_levels(container: Container, group: str, ms: dict, findings: list[Findi
     datasets = ms.get("datasets")
     if not isinstance(datasets, list) or not datasets:
         raise OzxError(f"the image at '{group or '/'}' lists no resolution levels (datasets)")
+    if len(datasets) > MAX_LEVELS:
+        findings.append(Finding("ome-levels", "warning", f"the image at '{group or '/'}' lists {len(datasets)} levels; only the first {MAX_LEVELS} are used"))
+        datasets = datasets[:MAX_LEVELS]
     arrays: list[tuple[str, ZarrArray, dict]] = []
     for i, ds in enumerate(datasets):
         path = ds.get("path") if isinstance(ds, dict) else None
         if not isinstance(path, str) or not path:
             raise OzxError(f"level {i} of the image at '{group or '/'}' has no path")
+        if not is_safe_key(path):
+            raise OzxError(f"level {i} of the image at '{group or '/'}' has the path {path!r}, which leaves the image (absolute, '..' or backslash); refused")
         key = join(group, path)
         try:
             node = read_node(container, key)
@@ -65,10 +85,19 @@ def read_levels(container: Container, group: str, ms: dict, findings: list[Findi
     axes = parse_axes(ms, ndim)
     if len(axes) != ndim:
         raise OzxError(f"the image at '{group or '/'}' has {len(axes)} axes but its arrays have {ndim} dimensions")
-    usable = [a for a in arrays if a[1].ndim == ndim]
+    if 0 in arrays[0][1].shape:
+        raise OzxError(f"the image at '{group or '/'}' is empty (its shape {arrays[0][1].shape} has a zero)")
+    channel = plane_layout(axes).channel
+    channels = arrays[0][1].shape[channel] if channel is not None else None
+    usable = [a for a in arrays if a[1].ndim == ndim and 0 not in a[1].shape
+              and (channel is None or a[1].shape[channel] == channels)]
     if len(usable) < len(arrays):
-        findings.append(Finding("ome-levels", "warning", f"levels of the image at '{group or '/'}' with another dimensionality were skipped"))
+        findings.append(Finding("ome-levels", "warning", f"levels of the image at '{group or '/'}' that are empty or have another dimensionality or channel count were skipped"))
     base_shape = usable[0][1].shape
+    for axis in plane_layout(axes).sliders:
+        name, size = axes[axis].name, base_shape[axis]
+        if size > MAX_PLANES:
+            findings.append(Finding("ome-planes", "warning", f"the axis '{name}' of the image at '{group or '/'}' has {size} positions; only the first {MAX_PLANES} can be reached"))
     levels = []
     for key, array, ds in usable:
         scale, translation = level_transforms(ds, ms, ndim, base_shape, array.shape, findings)
@@ -84,6 +113,7 @@ def parse_image(container: Container, node: NodeMeta, findings: list[Finding], n
     if len(multiscales) > 1:
         findings.append(Finding("ome-multiscales", "info", f"the image at '{node.path or '/'}' has {len(multiscales)} multiscales; the first is shown"))
     ms = multiscales[0]
+    take_image()
     levels, axes = read_levels(container, node.path, ms, findings)
     image = Image(
         name=_display_name(ms, node, name),

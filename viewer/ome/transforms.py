@@ -20,10 +20,17 @@ def _flatten(transforms: object) -> list[dict]:
 
 def _vector(value: object, ndim: int) -> list[float] | None:
     if isinstance(value, list) and len(value) == ndim and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
-        vec = [float(v) for v in value]
+        try:
+            vec = [float(v) for v in value]
+        except OverflowError:  # an integer of hundreds of digits
+            return None
         if all(math.isfinite(v) for v in vec):
             return vec
     return None
+
+
+def _finite(values: list[float]) -> bool:
+    return all(math.isfinite(v) for v in values)
 
 
 def apply(transforms: object, scale: list[float], translation: list[float], ndim: int, findings: list[Finding], where: str) -> bool:
@@ -33,15 +40,17 @@ def apply(transforms: object, scale: list[float], translation: list[float], ndim
         kind = t.get("type")
         if kind == "identity":
             used = True
-        elif kind == "scale" and (vec := _vector(t.get("scale"), ndim)) is not None and all(v > 0 for v in vec):
-            scale[:] = [a * b for a, b in zip(scale, vec)]
-            translation[:] = [a * b for a, b in zip(translation, vec)]
+        elif kind == "scale" and (vec := _vector(t.get("scale"), ndim)) is not None and all(v > 0 for v in vec) \
+                and _finite(new_scale := [a * b for a, b in zip(scale, vec)]) \
+                and _finite(new_translation := [a * b for a, b in zip(translation, vec)]) and all(v > 0 for v in new_scale):
+            scale[:], translation[:] = new_scale, new_translation
             used = True
-        elif kind == "translation" and (vec := _vector(t.get("translation"), ndim)) is not None:
-            translation[:] = [a + b for a, b in zip(translation, vec)]
+        elif kind == "translation" and (vec := _vector(t.get("translation"), ndim)) is not None \
+                and _finite(new_translation := [a + b for a, b in zip(translation, vec)]):
+            translation[:] = new_translation
             used = True
         else:
-            findings.append(Finding("ome-transform", "warning", f"a '{kind}' transformation of {where} cannot be applied and was ignored"))
+            findings.append(Finding("ome-transform", "warning", f"a {str(kind)[:40]!r} transformation of {where} cannot be applied (wrong values, or its product overflows) and was ignored"))
     return used
 
 

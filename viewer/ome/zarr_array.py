@@ -14,7 +14,8 @@ import numpy as np
 
 from ..container.base import Container
 from ..errors import OzxError
-from .codecs import ChunkDecoder, Sharding, build_v2, build_v3
+from .limits import MAX_READ_CHUNKS
+from .codecs import ChunkDecoder, Sharding, build_v2, build_v3, max_stored_bytes
 
 _V3_TYPES = {
     "bool": "bool", "int8": "i1", "int16": "i2", "int32": "i4", "int64": "i8",
@@ -59,7 +60,8 @@ class ZarrArray:
         grid = meta.get("chunk_grid", {})
         if not isinstance(grid, dict) or grid.get("name") != "regular":
             raise OzxError("only regular chunk grids are supported")
-        outer = _shape(grid.get("configuration", {}).get("chunk_shape"), len(self.shape), positive=True)
+        configuration = grid.get("configuration", {})
+        outer = _shape(configuration.get("chunk_shape") if isinstance(configuration, dict) else None, len(self.shape), positive=True)
         encoding = meta.get("chunk_key_encoding", {"name": "default"})
         name = encoding.get("name") if isinstance(encoding, dict) else encoding
         sep = (encoding.get("configuration") or {}).get("separator") if isinstance(encoding, dict) else None
@@ -129,17 +131,18 @@ class ZarrArray:
         return self._decode_chunk(coords)
 
     def _decode_chunk(self, coords: tuple[int, ...]) -> np.ndarray:
-        raw = self._chunk_bytes(coords)
-        if raw is None:
-            return np.full(self.chunks, self.fill_value, dtype=self.dtype)
         try:
+            raw = self._chunk_bytes(coords)
+            if raw is None:
+                return np.full(self.chunks, self.fill_value, dtype=self.dtype)
             return self._decoder.decode(raw)
         except OzxError as exc:
             raise OzxError(f"array '{self.path}', chunk {coords}: {exc}") from None
 
     def _chunk_bytes(self, coords: tuple[int, ...]) -> bytes | None:
+        limit = max_stored_bytes(self._decoder.nbytes)
         if self.sharding is None:
-            return self.container.read(self._key(coords))
+            return self.container.read(self._key(coords), limit)
         per = self._per_shard
         shard = tuple(c // p for c, p in zip(coords, per))
         index = self._shard_index(shard, per)
@@ -151,6 +154,8 @@ class ZarrArray:
             slot = slot * p + c % p
         if offsets[slot] == _EMPTY_INT and sizes[slot] == _EMPTY_INT:
             return None
+        if sizes[slot] > limit:
+            raise OzxError(f"the shard '{key}' is corrupt (an inner chunk is stored in {sizes[slot]} bytes, more than {limit})")
         return self.container.read_range(key, offsets[slot], sizes[slot])
 
     def _shard_index(self, shard: tuple[int, ...], per: tuple[int, ...]) -> ShardIndex | None:
@@ -172,8 +177,10 @@ class ZarrArray:
             start = size - sharding.index_nbytes if sharding.index_at_end else 0
             raw = self.container.read_range(key, start, sharding.index_nbytes)
             index = sharding.decode_index(raw, per)
-            used = index[..., 0] != _EMPTY
-            if np.any(index[..., 0][used] + index[..., 1][used] > size):
+            used = (index[..., 0] != _EMPTY) | (index[..., 1] != _EMPTY)
+            starts, lengths = index[..., 0][used], index[..., 1][used]
+            # compared without adding: offset + length may wrap around 2**64
+            if np.any(starts > size) or np.any(lengths > np.uint64(size) - np.minimum(starts, np.uint64(size))):
                 raise OzxError(f"the shard '{key}' is corrupt (its index points past its end)")
             flat = index.reshape(-1, 2)
             index = (key, flat[:, 0].tolist(), flat[:, 1].tolist())
@@ -189,8 +196,12 @@ class ZarrArray:
         out_shape = tuple(b - a for a, b in bounds)
         if prod(out_shape) * self.dtype.itemsize > MAX_REGION_BYTES:
             raise OzxError(f"a region of shape {out_shape} is too large to read at once")
-        out = np.empty(out_shape, dtype=self.dtype)
         ranges = [range(a // c, -(-b // c)) if b > a else range(0) for (a, b), c in zip(bounds, self.chunks)]
+        count = prod(len(r) for r in ranges)
+        if count > MAX_READ_CHUNKS:
+            raise OzxError(f"array '{self.path}': a region of shape {out_shape} spans {count} chunks of shape "
+                           f"{self.chunks}, more than the {MAX_READ_CHUNKS} one read may decode")
+        out = np.empty(out_shape, dtype=self.dtype)
         tasks = list(product(*ranges))
 
         def fill(coords: tuple[int, ...]) -> None:
@@ -216,8 +227,10 @@ class ZarrArray:
 
 
 def _shape(value: object, ndim: int | None = None, positive: bool = False) -> tuple[int, ...]:
-    if not isinstance(value, list) or len(value) > MAX_DIMS or not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+    if not isinstance(value, list) or not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
         raise OzxError("an array shape is not a list of integers")
+    if len(value) > MAX_DIMS:
+        raise OzxError(f"an array has {len(value)} dimensions, more than the {MAX_DIMS} the reader supports")
     if ndim is not None and len(value) != ndim:
         raise OzxError("the chunk shape does not match the array's dimensions")
     if any(v < (1 if positive else 0) for v in value) or any(v >= 2**62 for v in value):
@@ -233,15 +246,20 @@ def _fill_value(value: object, dtype: np.dtype) -> object:
         if value in specials and dtype.kind in "fc":
             return dtype.type(specials[value])
         if value.startswith("0x"):
-            raw = int(value, 16).to_bytes(dtype.itemsize, "big")
+            try:
+                raw = int(value[:2 + 2 * dtype.itemsize + 1], 16).to_bytes(dtype.itemsize, "big")
+            except (ValueError, OverflowError):
+                raise OzxError(f"the fill value {value[:40]!r} does not fit the data type {dtype}") from None
             return np.frombuffer(raw, dtype=dtype.newbyteorder(">"))[0].astype(dtype)
-        raise OzxError(f"the fill value {value!r} is not understood")
-    if isinstance(value, list) and dtype.kind == "c" and len(value) == 2:
-        return dtype.type(complex(float(value[0]), float(value[1])))
+        raise OzxError(f"the fill value {value[:40]!r} is not understood")
     try:
+        if isinstance(value, list) and dtype.kind == "c" and len(value) == 2:
+            return dtype.type(complex(float(value[0]), float(value[1])))
+        if isinstance(value, (list, dict)):
+            raise TypeError
         return dtype.type(value)
     except (TypeError, ValueError, OverflowError):
-        raise OzxError(f"the fill value {value!r} does not fit the data type {dtype}") from None
+        raise OzxError(f"the fill value {str(value)[:40]!r} does not fit the data type {dtype}") from None
 
 
 def _bounds(region: Sequence[slice] | None, shape: tuple[int, ...]) -> list[tuple[int, int]]:

@@ -1,0 +1,148 @@
+"""Hostile files, class 2: counts taken from metadata are capped or lazy, with a finding naming
+the cap; opening takes well under the time and memory bounds (measured in a fresh process)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from viewer.container.ozx_writer import ZipEntry, rfc9_comment, write_zip
+from viewer.errors import OzxError
+from viewer.ome import open_document
+from viewer.ome.limits import MAX_CHANNELS, MAX_IMAGES, MAX_LEVELS
+
+from .hostile_files import image_zip
+from .hostile_probe import probe
+from .zipfixtures import array_json, group_json, ome_attrs
+
+BIG = 10**15
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("hostile-counts")
+
+
+def _channel_attrs(ndim_names: str = "cyx") -> dict:
+    types = {"c": "channel", "z": "space", "y": "space", "x": "space", "t": "time"}
+    return {"ome": {"version": "0.5", "multiscales": [{
+        "axes": [{"name": n, "type": types[n]} for n in ndim_names],
+        "datasets": [{"path": "0", "coordinateTransformations": [{"type": "scale", "scale": [1.0] * len(ndim_names)}]}]}]}}
+
+
+def huge_shape(path: Path) -> Path:
+    return image_zip(path, b"", shape=(BIG, BIG, BIG), chunks=(1, 256, 256), attrs=_channel_attrs())
+
+
+def many_levels(path: Path) -> Path:
+    attrs = ome_attrs(["0"])
+    attrs["ome"]["multiscales"][0]["datasets"] *= 100_000
+    return image_zip(path, bytes(256 * 256 * 2), attrs=attrs)
+
+
+def plate(path: Path, wells: int, fields: int, same_field: bool) -> Path:
+    well_list = [{"path": f"r{i}/c", "rowIndex": 0, "columnIndex": i} for i in range(wells)]
+    entries = [ZipEntry("zarr.json", group_json({"ome": {"version": "0.5", "plate": {
+        "rows": [{"name": "r"}], "columns": [{"name": "c"}], "wells": well_list}}}))]
+    images = [{"path": "0" if same_field else str(j)} for j in range(fields)]
+    entries.append(ZipEntry("r0/c/zarr.json", group_json({"ome": {"version": "0.5", "well": {"images": images}}})))
+    entries += [ZipEntry("r0/c/0/zarr.json", group_json(ome_attrs(["0"]))),
+                ZipEntry("r0/c/0/0/zarr.json", array_json([4, 4], [4, 4]))]
+    write_zip(path, entries, comment=rfc9_comment())
+    return path
+
+
+def rfc8_references(path: Path, count: int) -> Path:
+    nodes = [{"type": "multiscale", "name": f"n{i}", "path": "img"} for i in range(count)]
+    entries = [
+        ZipEntry("zarr.json", group_json({"ome": {"version": "0.6", "type": "collection", "nodes": nodes}})),
+        ZipEntry("img/zarr.json", group_json(ome_attrs(["0"]))),
+        ZipEntry("img/0/zarr.json", array_json([4, 4], [4, 4])),
+    ]
+    write_zip(path, entries, comment=rfc9_comment())
+    return path
+
+
+def many_omero(path: Path) -> Path:
+    attrs = _channel_attrs()
+    attrs["ome"]["omero"] = {"channels": [{}] * 400_000}
+    return image_zip(path, b"", shape=(3, 256, 256), chunks=(1, 256, 256), attrs=attrs)
+
+
+def tiny_chunks(path: Path) -> Path:
+    return image_zip(path, b"\0\0", shape=(4096, 4096), chunks=(1, 1))
+
+
+def many_planes(path: Path) -> Path:
+    return image_zip(path, b"", shape=(BIG, 256, 256), chunks=(1, 256, 256), attrs=_channel_attrs("zyx"))
+
+
+def collection_nodes(path: Path) -> Path:
+    nodes = [{"type": "collection", "name": f"c{i}"} for i in range(200_000)]
+    write_zip(path, [ZipEntry("zarr.json", group_json({"ome": {"version": "0.6", "type": "collection", "nodes": nodes}}))],
+              comment=rfc9_comment())
+    return path
+
+
+CASES = {
+    "channels-1e15": (huge_shape, "ome-channels"),
+    "levels-100000": (many_levels, "ome-levels"),
+    "wells-100000": (lambda p: plate(p, 100_000, 1, True), "ome-plate"),
+    "fields-100000-same": (lambda p: plate(p, 1, 100_000, True), "ome-plate"),
+    "rfc8-10000-refs": (lambda p: rfc8_references(p, 10_000), None),
+    "rfc8-200000-nodes": (collection_nodes, "rfc8-nodes"),
+    "omero-400000": (many_omero, "ome-omero"),
+    "chunks-1x1": (tiny_chunks, None),
+    "planes-1e15": (many_planes, "ome-planes"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_info_is_bounded_and_names_the_cap(folder: Path, case: str) -> None:
+    build, rule = CASES[case]
+    path = build(folder / f"{case}.ozx")
+    outcome = probe("info-json", path)
+    outcome.assert_bounded()
+    assert outcome.code == 0, outcome.stderr
+    info = json.loads(outcome.stdout)
+    if rule:
+        assert rule in {f["rule"] for f in info["findings"]}, info["findings"]
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_prepare_is_bounded(folder: Path, case: str) -> None:
+    path = CASES[case][0](folder / f"prep-{case}.ozx")
+    outcome = probe("prepare", path)
+    outcome.assert_bounded()
+
+
+def test_caps_hold_in_the_model(folder: Path) -> None:
+    doc = open_document(huge_shape(folder / "m1.ozx"))
+    try:
+        assert len(doc.images()[0].channels) == MAX_CHANNELS
+    finally:
+        doc.close()
+    doc = open_document(many_levels(folder / "m2.ozx"))
+    try:
+        assert len(doc.images()[0].levels) == MAX_LEVELS
+    finally:
+        doc.close()
+    doc = open_document(plate(folder / "m3.ozx", 1, 100_000, True))
+    try:
+        assert len(doc.images()) == MAX_IMAGES
+        assert doc.images()[0].levels[0].array is doc.images()[-1].levels[0].array  # parsed once
+    finally:
+        doc.close()
+
+
+def test_a_read_over_too_many_chunks_is_refused(folder: Path) -> None:
+    doc = open_document(tiny_chunks(folder / "m4.ozx"))
+    try:
+        array = doc.images()[0].levels[0].array
+        assert array.read((slice(0, 8), slice(0, 8))).shape == (8, 8)
+        with pytest.raises(OzxError, match="spans 262144 chunks"):
+            array.read((slice(0, 512), slice(0, 512)))
+    finally:
+        doc.close()

@@ -1,0 +1,49 @@
+"""Caps on what a file's metadata can make the reader iterate or allocate, and the per-document
+image budget. A cap that is reached becomes a finding naming it, never unbounded work."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Iterator
+
+from ..errors import OzxError
+
+#: Channel entries built per image (the composite shows fewer; the rest are never listed).
+MAX_CHANNELS = 256
+#: Resolution levels per image (a 2× pyramid of 2**62 pixels has 62).
+MAX_LEVELS = 64
+#: Images opened per document (plates × fields, series, collections, scanned groups).
+MAX_IMAGES = 4096
+#: Positions on one slider axis (z, t, custom): what a slider widget can address.
+MAX_PLANES = 2**31 - 1
+#: Chunks one region read may decode (a 4096² level of 1×1 chunks is never enumerated).
+MAX_READ_CHUNKS = 1 << 16
+
+_images_left: ContextVar[list[int] | None] = ContextVar("ozx_images_left", default=None)
+
+
+@contextmanager
+def image_budget(count: int = MAX_IMAGES) -> Iterator[None]:
+    """Within the block, `take_image` allows `count` images in all."""
+    token = _images_left.set([count])
+    try:
+        yield
+    finally:
+        _images_left.reset(token)
+
+
+def images_left() -> bool:
+    """False once the document's image budget is spent."""
+    left = _images_left.get()
+    return left is None or left[0] > 0
+
+
+def take_image() -> None:
+    """Count one image against the budget; OzxError when it is spent."""
+    left = _images_left.get()
+    if left is None:
+        return
+    if left[0] <= 0:
+        raise OzxError(f"the file holds more than {MAX_IMAGES} images; the rest are not opened")
+    left[0] -= 1

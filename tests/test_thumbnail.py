@@ -328,6 +328,20 @@ def test_automatic_windows_read_whole_chunks_within_the_budget(tmp_path: Path, m
     assert 100 <= low <= 102 and 197 <= high <= 199
 
 
+def test_a_huge_single_chunk_is_refused_without_decoding_it(tmp_path: Path) -> None:
+    import zarr
+
+    root = tmp_path / "huge.zarr"
+    store = zarr.storage.LocalStore(str(root))
+    zarr.create_array(store=store, name="0", shape=(12000, 12000), chunks=(12000, 12000), dtype="uint16")
+    set_group_attrs(root, "", {"multiscales": [{"name": "huge", "axes": [{"name": "y", "type": "space"}, {"name": "x", "type": "space"}],
+                                                "datasets": [{"path": "0", "coordinateTransformations": [{"type": "scale", "scale": [1.0, 1.0]}]}]}]})
+    out = tmp_path / "out.png"
+    result = run_cli("thumbnail", str(root), str(out))
+    assert result.returncode == 2 and result.stderr.count("\n") == 1
+    assert "too large for a thumbnail" in result.stderr and not out.exists()
+
+
 # ---- bad input, sandbox, imports ------------------------------------------------------------------
 def run_cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "viewer", *args], capture_output=True, text=True, timeout=120, env=env)

@@ -58,6 +58,8 @@ def auto_windows(image: Image, layout: PlaneLayout, plane: tuple[int, ...]) -> l
     if image.rgb or all(c.from_metadata for c in image.channels):
         return image.channels
     data = _window_sample(image, layout, plane)
+    if data is None:  # even one chunk is too large to decode for a window: keep the type's range
+        return image.channels
     channels = []
     for i, channel in enumerate(image.channels):
         if channel.from_metadata:
@@ -68,8 +70,9 @@ def auto_windows(image: Image, layout: PlaneLayout, plane: tuple[int, ...]) -> l
     return channels
 
 
-def _window_sample(image: Image, layout: PlaneLayout, plane: tuple[int, ...]) -> np.ndarray:
-    """Whole chunks of the coarsest level on `plane`, spread evenly, within the sample budget."""
+def _window_sample(image: Image, layout: PlaneLayout, plane: tuple[int, ...]) -> np.ndarray | None:
+    """Whole chunks of the coarsest level on `plane`, spread evenly, within the sample budget
+    (None when a single chunk position exceeds it many times over)."""
     level = image.levels[-1]
     array, finest = level.array, image.levels[0].shape
     indices = [np.arange(n, dtype=np.int64) for n in level.shape]
@@ -82,8 +85,11 @@ def _window_sample(image: Image, layout: PlaneLayout, plane: tuple[int, ...]) ->
             chunk, size = array.chunks[axis], level.shape[axis]
             ids = spread(picked[k], grid[k])
             indices[axis] = np.concatenate([np.arange(i * chunk, min((i + 1) * chunk, size)) for i in ids])
-        if read_cost(array, indices).within(AUTO_SAMPLE_CHUNKS, AUTO_SAMPLE_BYTES) or picked == [1, 1]:
+        cost = read_cost(array, indices)
+        if cost.within(AUTO_SAMPLE_CHUNKS, AUTO_SAMPLE_BYTES):
             return read_orthogonal(array, indices)
+        if picked == [1, 1]:
+            return read_orthogonal(array, indices) if cost.within(AUTO_SAMPLE_CHUNKS, 8 * AUTO_SAMPLE_BYTES) else None
         # Fewer chunk rows and columns, keeping their proportion.
         picked = [max(1, p * 7 // 10) for p in picked]
 

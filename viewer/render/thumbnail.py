@@ -27,9 +27,12 @@ from .styles import ChannelStyle, LabelStyle, channel_styles
 DEFAULT_SIZE = 256
 MAX_SIZE = 2048
 #: What one thumbnail may decode, all layers together: chunks (each costs a lookup and a read
-#: even when tiny) and decoded bytes.
+#: even when tiny) and decoded bytes. Chunks are decoded one at a time per thread, so memory
+#: stays near two chunks; an image whose one sampled pixel needs more than MAX_PIXEL_BYTES
+#: (a huge single chunk) gets no thumbnail.
 MAX_CHUNKS = 4096
 MAX_BYTES = 64 << 20
+MAX_PIXEL_BYTES = 256 << 20
 
 
 @dataclass(frozen=True)
@@ -102,9 +105,13 @@ def render_thumbnail(image: Image, size: int = DEFAULT_SIZE, plane: tuple[int, .
     while True:  # fewer sample points until every layer together fits the budget
         ys, xs = _centres(y0, y1, rows), _centres(x0, x1, cols)
         costs = [layer.cost(ys, xs) for layer in layers]
-        if ReadCost(sum(c.chunks for c in costs), sum(c.nbytes for c in costs)).within(MAX_CHUNKS, MAX_BYTES) \
-                or (rows, cols) == (1, 1):
+        total = ReadCost(sum(c.chunks for c in costs), sum(c.nbytes for c in costs))
+        if total.within(MAX_CHUNKS, MAX_BYTES):
             break
+        if (rows, cols) == (1, 1):
+            if total.within(MAX_CHUNKS, MAX_PIXEL_BYTES):
+                break
+            raise OzxError(f"the image's chunks are too large for a thumbnail ({total.nbytes >> 20} MiB to decode)")
         rows, cols = max(1, rows * 7 // 10), max(1, cols * 7 // 10)
 
     if shown:

@@ -17,12 +17,15 @@ from .styles import ChannelStyle
 
 
 def shader_window(window: tuple[float, float], scale: float) -> tuple[float, float]:
-    """A window in data units → the window on sampled texture values (raw / `scale`); an empty
-    window gets a tiny width, so a value at its edge is not 0/0."""
+    """A window in data units → the window on sampled texture values (raw / `scale`), as the
+    float32 uniforms hold it; an empty window gets a tiny width, so no value meets 0/0."""
     start, end = window
     if end == start:
         end = start + max(abs(start) * 1e-6, 1e-12)
-    return start / scale, end / scale
+    low, high = np.float32(start / scale), np.float32(end / scale)
+    if high == low:  # distinct in float64, not in float32
+        high = np.nextafter(low, np.float32(np.inf))
+    return float(low), float(high)
 
 
 def composite(data: np.ndarray, styles: Sequence[ChannelStyle | None]) -> np.ndarray:

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..errors import OzxError
 from ..ome.display_defaults import LABEL_OPACITY, label_plane, labels_shown_at_open, level_index, opening_channels, start_plane
-from ..ome.model import Image, Level, PlaneLayout
+from ..ome.model import Image, LabelMap, Level, PlaneLayout
 from ..ome.sampling import ReadCost, read_cost, read_orthogonal
 from .colors import colorize_labels
 from .composite import blend_labels, composite, to_uint8
@@ -46,7 +46,7 @@ class _Layer:
     def indices(self, ys: np.ndarray, xs: np.ndarray) -> list[np.ndarray]:
         """Index arrays (ascending, unique) per axis for world rows `ys` and columns `xs`."""
         out = []
-        for axis, n in enumerate(self.level.shape):
+        for axis in range(len(self.level.shape)):
             if axis == self.layout.row:
                 out.append(_distinct(_pixel(ys, self.level, axis)))
             elif axis == self.layout.col:
@@ -101,19 +101,8 @@ def render_thumbnail(image: Image, size: int = DEFAULT_SIZE, plane: tuple[int, .
     for label_map, _ in overlays:
         layers.append(_label_layer(image, plane, label_map, height, width))
 
-    rows, cols = height, width
-    while True:  # fewer sample points until every layer together fits the budget
-        ys, xs = _centres(y0, y1, rows), _centres(x0, x1, cols)
-        costs = [layer.cost(ys, xs) for layer in layers]
-        total = ReadCost(sum(c.chunks for c in costs), sum(c.nbytes for c in costs))
-        if total.within(MAX_CHUNKS, MAX_BYTES):
-            break
-        if (rows, cols) == (1, 1):
-            if total.within(MAX_CHUNKS, MAX_PIXEL_BYTES):
-                break
-            raise OzxError(f"the image's chunks are too large for a thumbnail ({total.nbytes >> 20} MiB to decode)")
-        rows, cols = max(1, rows * 7 // 10), max(1, cols * 7 // 10)
-
+    ys, xs = _affordable_points(layers, (x0, y0, x1, y1), height, width)
+    rows, cols = len(ys), len(xs)
     if shown:
         data = layers[0].sample(ys, xs)
         rgba = composite(data, [styles[i] for i in shown])
@@ -133,6 +122,24 @@ def render_thumbnail(image: Image, size: int = DEFAULT_SIZE, plane: tuple[int, .
     return out
 
 
+def _affordable_points(layers: Sequence[_Layer], box: tuple[float, float, float, float], rows: int,
+                       cols: int) -> tuple[np.ndarray, np.ndarray]:
+    """World (ys, xs) of a rows × cols grid of pixel centres over `box`, made coarser until reading
+    every layer at them fits the budget."""
+    x0, y0, x1, y1 = box
+    while True:
+        ys, xs = _centres(y0, y1, rows), _centres(x0, x1, cols)
+        costs = [layer.cost(ys, xs) for layer in layers]
+        total = ReadCost(sum(c.chunks for c in costs), sum(c.nbytes for c in costs))
+        if total.within(MAX_CHUNKS, MAX_BYTES):
+            return ys, xs
+        if (rows, cols) == (1, 1):
+            if total.within(MAX_CHUNKS, MAX_PIXEL_BYTES):
+                return ys, xs
+            raise OzxError(f"the image's chunks are too large for a thumbnail ({total.nbytes >> 20} MiB to decode)")
+        rows, cols = max(1, rows * 7 // 10), max(1, cols * 7 // 10)
+
+
 def _image_layer(image: Image, plane: tuple[int, ...], channels: list[int], rows: int, cols: int) -> _Layer:
     layout = image.layout
     level = _level_for(image.levels, layout, rows, cols)
@@ -142,7 +149,7 @@ def _image_layer(image: Image, plane: tuple[int, ...], channels: list[int], rows
     return _Layer(level, layout, fixed)
 
 
-def _label_layer(image: Image, plane: tuple[int, ...], label_map, rows: int, cols: int) -> _Layer:
+def _label_layer(image: Image, plane: tuple[int, ...], label_map: LabelMap, rows: int, cols: int) -> _Layer:
     layout = label_map.layout
     level = _level_for(label_map.levels, layout, rows, cols)
     fixed = _plane_indices(level, layout, label_plane(image, plane, label_map), label_map.levels[0].shape)

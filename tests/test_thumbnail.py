@@ -366,6 +366,14 @@ def test_unwritable_output_and_bad_size(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
+def test_the_input_is_never_overwritten(tmp_path: Path) -> None:
+    source = tmp_path / "in.ozx"
+    shutil.copy(SAMPLE, source)
+    result = run_cli("thumbnail", str(source), str(source))
+    assert result.returncode == 2 and "is the input file" in result.stderr
+    assert source.read_bytes() == SAMPLE.read_bytes()
+
+
 def test_a_failed_render_leaves_an_existing_output_alone(tmp_path: Path) -> None:
     out = tmp_path / "out.png"
     out.write_bytes(b"old")

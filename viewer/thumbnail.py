@@ -20,6 +20,8 @@ from .render.thumbnail import DEFAULT_SIZE, render_thumbnail
 def write_thumbnail(source: str, output: str, size: int = DEFAULT_SIZE, image_path: str | None = None) -> Image:
     """Render the first image of `source` (or the one at group path `image_path`) into the PNG
     `output`; returns the image drawn. Raises OzxError with a one-line message on bad input."""
+    if os.path.exists(output) and os.path.samefile(source, output):
+        raise OzxError(f"the output '{output}' is the input file; it is never overwritten")
     document = open_document(source)
     try:
         image = choose_image(document.images(), image_path)

@@ -285,6 +285,26 @@ def test_labels_are_blended_with_their_colour_and_opacity(tmp_path: Path) -> Non
 
 
 # ---- bounded reads -------------------------------------------------------------------------------
+def test_orthogonal_reads_match_numpy_on_a_sharded_array(tmp_path: Path) -> None:
+    from viewer.ome.sampling import read_cost, read_orthogonal
+
+    data = rng(4).integers(0, 60000, (3, 150, 170)).astype(np.uint16)
+    root = tmp_path / "sharded.zarr"
+    write_image(root, "", [data], "cyx", chunks=(1, 16, 32), shards=(1, 64, 64))
+    document = open_document(pack(root, tmp_path / "sharded.ozx"))
+    try:
+        array = document.images()[0].levels[0].array
+        for seed in range(5):
+            picks = [np.sort(rng(seed).integers(0, n, rng(seed).integers(1, 12))) for n in data.shape]
+            np.testing.assert_array_equal(read_orthogonal(array, picks), data[np.ix_(*picks)])
+        picks = [np.array([1]), np.arange(0, 150, 7), np.array([0, 40, 41, 169])]
+        cost = read_cost(array, picks)
+        assert cost.chunks == 1 * 10 * 3 and cost.nbytes == cost.chunks * 16 * 32 * 2
+        assert read_orthogonal(array, [np.array([], int), np.array([0]), np.array([0])]).shape == (0, 1, 1)
+    finally:
+        document.close()
+
+
 def test_an_image_without_pyramid_is_read_within_the_budget(tmp_path: Path, monkeypatch) -> None:
     root = tmp_path / "flat.zarr"
     data = np.tile(np.arange(1200, dtype=np.uint16) % 256, (900, 1))

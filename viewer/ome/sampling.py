@@ -31,6 +31,8 @@ class ReadCost:
 def _groups(indices: np.ndarray, chunk: int) -> tuple[np.ndarray, np.ndarray]:
     """(chunk ids, start of each id's run in `indices`) for ascending `indices`."""
     ids = indices // chunk
+    if ids.size == 0:
+        return ids, ids
     starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
     return ids[starts], starts
 

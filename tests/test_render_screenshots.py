@@ -28,6 +28,23 @@ def position_pattern(rows: int, cols: int) -> np.ndarray:
     return np.stack([1 + r % 200, 1 + c % 200, 1 + 16 * (r // 200) + c // 200]).astype(np.uint8)
 
 
+def hosted_canvas(qtbot, width: int, height: int) -> ImageCanvas:
+    """An ImageCanvas shown in a plain widget that qtbot deletes after the test: a canvas without
+    a parent would outlive the test and crash PySide's clean-up at exit."""
+    from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+    host = QWidget()
+    layout = QVBoxLayout(host)
+    layout.setContentsMargins(0, 0, 0, 0)
+    canvas = ImageCanvas(parent=host, size=(width, height))
+    layout.addWidget(canvas.widget)
+    qtbot.addWidget(host)
+    host.resize(width, height)
+    host.show()
+    qtbot.waitExposed(host)
+    return canvas
+
+
 def screenshot(canvas: ImageCanvas) -> np.ndarray:
     """The canvas framebuffer as (rows, cols, 3) uint8, without the scale bar and loading text."""
     canvas.show_overlays(False)
@@ -261,7 +278,7 @@ def test_gpu_and_numpy_composite_agree_on_every_dtype(qtbot, dtype: str) -> None
     label_values = (np.arange(60 * 80).reshape(60, 80) // 97 % 5).astype(np.uint32)
     labels = colorize_labels(label_values, {1: (255, 0, 0, 128), 2: (0, 255, 0, 255)})
     background = (0.2, 0.4, 0.6)
-    canvas = ImageCanvas(size=(160, 120), show=True)
+    canvas = hosted_canvas(qtbot, 160, 120)
     canvas.bgcolor = (*background, 1.0)
     try:
         shot = draw_tile(canvas, data, styles, labels, opacity=0.7)
@@ -288,7 +305,7 @@ def test_gpu_and_numpy_composite_agree_on_every_dtype(qtbot, dtype: str) -> None
     ("bool", [False, True, True], (0, 1)),
 ])
 def test_every_dtype_renders_through_its_texture(qtbot, dtype, values, window_) -> None:
-    canvas = ImageCanvas(size=(90, 30), show=True)
+    canvas = hosted_canvas(qtbot, 90, 30)
     try:
         layer = canvas.add_composite(1)
         raw = np.repeat(np.array(values, dtype=dtype), 30)[None, :].repeat(30, axis=0)

@@ -34,7 +34,7 @@ def _parser() -> argparse.ArgumentParser:
     thumbnail = sub.add_parser("thumbnail", help="draw an image of a file into a PNG (no display needed)")
     thumbnail.add_argument("file")
     thumbnail.add_argument("output", help="the PNG to write (written only when drawing succeeded)")
-    thumbnail.add_argument("-s", "--size", type=int, default=256, help="fit into SIZE x SIZE pixels (default 256)")
+    thumbnail.add_argument("-s", "--size", type=int, help="fit into SIZE x SIZE pixels (default 256)")
     thumbnail.add_argument("--image", metavar="PATH", help="group path of the image (default: the first image)")
     return parser
 
@@ -111,10 +111,11 @@ def _validate(path: str, strict: bool, as_json: bool) -> int:
     return EXIT_OK
 
 
-def _thumbnail(path: str, output: str, size: int, image: str | None) -> int:
+def _thumbnail(path: str, output: str, size: int | None, image: str | None) -> int:
+    from .render.thumbnail import DEFAULT_SIZE
     from .thumbnail import write_thumbnail
 
-    write_thumbnail(path, output, size, image)
+    write_thumbnail(path, output, DEFAULT_SIZE if size is None else size, image)
     return EXIT_OK
 
 

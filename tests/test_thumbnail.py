@@ -284,6 +284,27 @@ def test_labels_are_blended_with_their_colour_and_opacity(tmp_path: Path) -> Non
     assert tuple(got[19, 0]) == (0, 0, 0, 255)
 
 
+def test_labels_follow_the_image_plane_by_axis_name(tmp_path: Path) -> None:
+    root = tmp_path / "zlab.zarr"
+    omero = omero_channels(["FFFFFF"], [(0, 255)])
+    omero["rdefs"]["defaultZ"] = 2
+    write_image(root, "", [np.zeros((2, 1, 4, 30, 30), np.uint8)], "tczyx", omero=omero)
+    set_group_attrs(root, "labels", {"labels": ["z"]})
+    labels = np.zeros((4, 15, 15), np.uint8)  # z, y, x at half the resolution: no t, no c
+    labels[2] = 3
+    write_image(root, "labels/z", [labels], "zyx", pixel_size=1.0,
+                extra_ome={"image-label": {"colors": [{"label-value": 3, "rgba": [255, 0, 0, 255]}]}})
+    document = open_document(root)
+    try:
+        image = document.images()[0]
+        assert label_plane(image, (0, 2), image.labels[0]) == (2,)
+        assert label_plane(image, (1, 1), image.labels[0]) == (1,)
+    finally:
+        document.close()
+    got = thumbnail(tmp_path, root, "-s", "30")
+    assert (got[..., :3] == (128, 0, 0)).all()  # red at opacity 0.5 over black, on z = 2 only
+
+
 # ---- bounded reads -------------------------------------------------------------------------------
 def test_orthogonal_reads_match_numpy_on_a_sharded_array(tmp_path: Path) -> None:
     from viewer.ome.sampling import read_cost, read_orthogonal

@@ -383,6 +383,17 @@ def test_a_huge_single_chunk_is_refused_without_decoding_it(tmp_path: Path) -> N
     assert "too large for a thumbnail" in result.stderr and not out.exists()
 
 
+def test_an_absurdly_large_image_without_pyramid_still_gets_a_bounded_thumbnail(tmp_path: Path) -> None:
+    import zarr
+
+    root = tmp_path / "absurd.zarr"
+    zarr.create_array(store=zarr.storage.LocalStore(str(root)), name="0", shape=(2**40, 2**40), chunks=(1024, 1024), dtype="uint8")
+    set_group_attrs(root, "", {"multiscales": [{"name": "absurd", "axes": [{"name": "y", "type": "space"}, {"name": "x", "type": "space"}],
+                                                "datasets": [{"path": "0", "coordinateTransformations": [{"type": "scale", "scale": [1.0, 1.0]}]}]}]})
+    got = thumbnail(tmp_path, root, "-s", "64")  # nothing stored: the fill value everywhere
+    assert got.shape == (64, 64, 4) and (got == (0, 0, 0, 255)).all()
+
+
 # ---- bad input, sandbox, imports ------------------------------------------------------------------
 def run_cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "viewer", *args], capture_output=True, text=True, timeout=120, env=env)

@@ -75,13 +75,14 @@ def _window_sample(image: Image, layout: PlaneLayout, plane: tuple[int, ...]) ->
     (None when a single chunk position exceeds it many times over)."""
     level = image.levels[-1]
     array, finest = level.array, image.levels[0].shape
-    indices = [np.arange(n, dtype=np.int64) for n in level.shape]
+    plane_axes = (layout.row, layout.col)  # filled below: never an index per pixel of a huge level
+    indices = [np.arange(0 if a in plane_axes else n, dtype=np.int64) for a, n in enumerate(level.shape)]
     for axis, index in zip(layout.sliders, plane):
         indices[axis] = np.array([level_index(index, finest[axis], level.shape[axis])])
-    grid = [-(-level.shape[a] // array.chunks[a]) for a in (layout.row, layout.col)]
-    picked = list(grid)
+    grid = [-(-level.shape[a] // array.chunks[a]) for a in plane_axes]
+    picked = [min(g, AUTO_SAMPLE_CHUNKS) for g in grid]  # more could never fit (absurd shapes)
     while True:
-        for k, axis in enumerate((layout.row, layout.col)):
+        for k, axis in enumerate(plane_axes):
             chunk, size = array.chunks[axis], level.shape[axis]
             ids = spread(picked[k], grid[k])
             indices[axis] = np.concatenate([np.arange(i * chunk, min((i + 1) * chunk, size)) for i in ids])

@@ -305,6 +305,41 @@ def test_labels_follow_the_image_plane_by_axis_name(tmp_path: Path) -> None:
     assert (got[..., :3] == (128, 0, 0)).all()  # red at opacity 0.5 over black, on z = 2 only
 
 
+def test_the_viewer_opens_with_the_thumbnails_defaults(tmp_path: Path) -> None:
+    from viewer.app.preparing import prepare
+
+    source = floats_without_omero(tmp_path)  # percentile windows
+    opened = prepare(str(source))
+    try:
+        image = opened.image
+        assert opened.start_plane == start_plane(image)
+        fresh = open_document(source)
+        try:
+            assert [c.window for c in image.channels] == [c.window for c in opening_channels(fresh.images()[0], ())]
+        finally:
+            fresh.close()
+        assert image.channels[0].window != (0.0, 1.0)
+    finally:
+        opened.document.close()
+
+
+def test_thumbnails_of_many_images_on_worker_threads(tmp_path: Path) -> None:
+    """What the side panel does: one open document, a thumbnail per image, from a thread pool."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    document = open_document(plate(tmp_path))
+    try:
+        images = document.images()
+        alone = [render_thumbnail(image, 48) for image in images]
+        with ThreadPoolExecutor(4) as pool:
+            together = list(pool.map(lambda image: render_thumbnail(image, 48), images * 3))
+    finally:
+        document.close()
+    assert len(images) == 4 and len({a.tobytes() for a in alone}) == 4
+    for i, picture in enumerate(together):
+        assert np.array_equal(picture, alone[i % 4])
+
+
 # ---- bounded reads -------------------------------------------------------------------------------
 def test_orthogonal_reads_match_numpy_on_a_sharded_array(tmp_path: Path) -> None:
     from viewer.ome.sampling import read_cost, read_orthogonal

@@ -10,6 +10,8 @@ import pytest
 
 from tests.omezarr_fixtures import omero_channels, pyramid, write_image
 from viewer.render.canvas import ImageCanvas
+from viewer.render.colors import colorize_labels
+from viewer.render.composite import blend_labels, composite, over_background, to_uint8
 from viewer.render.formats import pack_channels
 from viewer.render.textures import TextureStore, texture_dtype, texture_scale
 from viewer.render.styles import ChannelStyle
@@ -24,6 +26,23 @@ def position_pattern(rows: int, cols: int) -> np.ndarray:
     """3 × rows × cols uint8 whose RGB encodes (row, col); never 0, so it differs from background."""
     r, c = np.mgrid[0:rows, 0:cols]
     return np.stack([1 + r % 200, 1 + c % 200, 1 + 16 * (r // 200) + c // 200]).astype(np.uint8)
+
+
+def hosted_canvas(qtbot, width: int, height: int) -> ImageCanvas:
+    """An ImageCanvas shown in a plain widget that qtbot deletes after the test: a canvas without
+    a parent would outlive the test and crash PySide's clean-up at exit."""
+    from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+    host = QWidget()
+    layout = QVBoxLayout(host)
+    layout.setContentsMargins(0, 0, 0, 0)
+    canvas = ImageCanvas(parent=host, size=(width, height))
+    layout.addWidget(canvas.widget)
+    qtbot.addWidget(host)
+    host.resize(width, height)
+    host.show()
+    qtbot.waitExposed(host)
+    return canvas
 
 
 def screenshot(canvas: ImageCanvas) -> np.ndarray:
@@ -169,14 +188,8 @@ def test_composite_matches_colour_math(qtbot, window, tmp_path: Path, count: int
     wait_sharp(qtbot, window)
 
     def expected(active: list[bool]) -> np.ndarray:
-        rgb = np.zeros((240, 310, 3))
-        for k, (color, (start, end)) in enumerate(zip(colors, windows)):
-            if not active[k]:
-                continue
-            x = np.clip((data[k].astype(float) - start) / (end - start), 0, 1)
-            x = 1 - x if k == inverted else x
-            rgb += x[..., None] * (np.array([int(color[i:i + 2], 16) for i in (0, 2, 4)]) / 255)
-        return np.round(np.clip(rgb, 0, 1) * 255).astype(np.uint8)
+        styles = [ChannelStyle(c, w, a, k == inverted) for k, (c, w, a) in enumerate(zip(colors, windows, active))]
+        return to_uint8(composite(data, styles)[..., :3])
 
     shot = screenshot(canvas)[:240, :310].astype(int)
     assert np.abs(shot - expected([True] * count)).max() <= 2
@@ -206,12 +219,81 @@ def test_nan_is_transparent_and_single_channel_is_grey(qtbot, window, tmp_path: 
     shot = screenshot(canvas)[:200, :300].astype(int)
     background = np.array([51, 102, 153])
     assert np.abs(shot[50:80, 100:160] - background).max() <= 1
+    expected = to_uint8(over_background(composite(data[None], [ChannelStyle("FFFFFF", (0.0, 1.0))]), (0.2, 0.4, 0.6)))
+    assert np.abs(shot - expected).max() <= 1
     grey = np.round(np.linspace(0, 1, 300) * 255)
     assert np.abs(shot[10, :, 0] - grey).max() <= 1
     assert (shot[10, :, 0] == shot[10, :, 1]).all() and (shot[10, :, 1] == shot[10, :, 2]).all()
 
 
+#: Every dtype the canvas takes (`formats.texture_dtype`: uint8, uint16 as they are, bool as uint8,
+#: the rest as float32), with values that cover the type's useful range.
+DTYPE_CASES = {
+    "uint8": (0, 256), "uint16": (0, 65536), "uint32": (0, 4_000_000), "uint64": (0, 2**40),
+    "int8": (-128, 128), "int16": (-1000, 1000), "int32": (-100_000, 100_000), "int64": (-2**35, 2**35),
+    "float16": (-2.0, 3.0), "float32": (-2.0, 3.0), "float64": (1e-3, 3e-3), "bool": (0, 2),
+}
+
+
+def random_channels(dtype: str, shape: tuple[int, int, int], seed: int) -> np.ndarray:
+    lo, hi = DTYPE_CASES[dtype]
+    rng = np.random.default_rng(seed)
+    if np.dtype(dtype).kind == "f":
+        data = rng.uniform(lo, hi, shape).astype(dtype)
+        data[:, ::7, ::5] = np.nan  # NaN everywhere in some pixels, in one channel in others
+        data[1, 3::11, :] = np.nan
+        return data
+    return rng.integers(lo, hi, shape).astype(dtype)
+
+
+def draw_tile(canvas: ImageCanvas, data: np.ndarray, styles: list[ChannelStyle], labels=None, opacity=0.5) -> np.ndarray:
+    """Upload `data` (channels, rows, cols) as one tile at 1:1, draw it with `styles` (and
+    coloured `labels` over it) and return the screenshot of the tile's area."""
+    count, rows, cols = data.shape
+    store = TextureStore(1 << 26)
+    layer = canvas.add_composite(count)
+    packed = pack_channels(np.ascontiguousarray(data, dtype=texture_dtype(data.dtype)))
+    layer.set_tiles([store.upload("t", list(packed), (0.0, 0.0, float(cols), float(rows)))])
+    layer.set_styles(styles, texture_scale(data.dtype))
+    if labels is not None:
+        label_layer = canvas.add_labels(opacity)
+        label_layer.set_tiles([store.upload("l", [labels], (0.0, 0.0, float(cols), float(rows)))])
+    width, height = canvas.view.size
+    canvas.show_rect((0.0, 0.0, float(width), float(height)))
+    return screenshot(canvas)[:rows, :cols].astype(int)
+
+
+@pytest.mark.parametrize("dtype", sorted(DTYPE_CASES))
+def test_gpu_and_numpy_composite_agree_on_every_dtype(qtbot, dtype: str) -> None:
+    """Four channels (one RGBA texture): different windows and colours, one inverted, one
+    inactive; NaN pixels show the background; labels drawn over with their colours and opacity."""
+    lo, hi = DTYPE_CASES[dtype]
+    data = random_channels(dtype, (4, 60, 80), seed=len(dtype))
+    span = hi - lo
+    windows = [(lo, hi - 1), (lo + 0.2 * span, lo + 0.6 * span), (lo + 0.5 * span, hi), (lo, lo + 0.1 * span)]
+    if dtype == "bool":
+        windows = [(0, 1)] * 4
+    styles = [ChannelStyle("FF8000", windows[0]), ChannelStyle("00FFFF", windows[1], inverted=True),
+              ChannelStyle("8000FF", windows[2]), ChannelStyle("FFFFFF", windows[3], active=False)]
+    label_values = (np.arange(60 * 80).reshape(60, 80) // 97 % 5).astype(np.uint32)
+    labels = colorize_labels(label_values, {1: (255, 0, 0, 128), 2: (0, 255, 0, 255)})
+    background = (0.2, 0.4, 0.6)
+    canvas = hosted_canvas(qtbot, 160, 120)
+    canvas.bgcolor = (*background, 1.0)
+    try:
+        shot = draw_tile(canvas, data, styles, labels, opacity=0.7)
+    finally:
+        canvas.close()
+    expected = to_uint8(over_background(blend_labels(composite(data, styles), labels, 0.7), background))
+    assert np.abs(shot - expected).max() <= 1, f"{np.count_nonzero(np.abs(shot - expected).max(-1) > 1)} pixels differ"
+    if np.dtype(dtype).kind == "f":  # NaN in every active channel: the background (under the labels)
+        no_label = labels[..., 3] == 0
+        nan_px = np.isnan(data[:3]).all(0) & no_label
+        assert nan_px.any() and (shot[nan_px] == to_uint8(np.array(background))).all()
+
+
 @pytest.mark.parametrize("dtype, values, window_", [
+
     ("uint8", [0, 100, 255], (0, 255)),
     ("uint16", [0, 30000, 65535], (0, 65535)),
     ("uint32", [0, 2_000_000, 4_000_000], (0, 4_000_000)),
@@ -223,7 +305,7 @@ def test_nan_is_transparent_and_single_channel_is_grey(qtbot, window, tmp_path: 
     ("bool", [False, True, True], (0, 1)),
 ])
 def test_every_dtype_renders_through_its_texture(qtbot, dtype, values, window_) -> None:
-    canvas = ImageCanvas(size=(90, 30), show=True)
+    canvas = hosted_canvas(qtbot, 90, 30)
     try:
         layer = canvas.add_composite(1)
         raw = np.repeat(np.array(values, dtype=dtype), 30)[None, :].repeat(30, axis=0)
@@ -233,8 +315,7 @@ def test_every_dtype_renders_through_its_texture(qtbot, dtype, values, window_) 
         layer.set_styles([ChannelStyle("FFFFFF", window_)], texture_scale(raw.dtype))
         canvas.show_rect((0.0, 0.0, 90.0, 30.0))
         shot = screenshot(canvas)[15, [15, 45, 75], 0].astype(int)
-        start, end = window_
-        expected = np.round(np.clip((np.array(values, dtype=float) - start) / (end - start), 0, 1) * 255)
-        assert np.abs(shot - expected).max() <= 1
+        expected = to_uint8(composite(np.array(values, dtype=dtype)[None, None, :], [ChannelStyle("FFFFFF", window_)]))
+        assert np.abs(shot - expected[0, :, 0].astype(int)).max() <= 1
     finally:
         canvas.close()

@@ -12,7 +12,7 @@ from .errors import OzxError
 from .output import printable, to_json
 
 EXIT_OK, EXIT_WARNINGS, EXIT_ERROR = 0, 1, 2
-SUBCOMMANDS = ("info", "validate")
+SUBCOMMANDS = ("info", "validate", "thumbnail")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -20,7 +20,8 @@ def _parser() -> argparse.ArgumentParser:
         prog="ozx-viewer",
         description="View zipped OME-Zarr (.ozx) images. `ozx-viewer FILE...` opens each file in a window "
         "(in the viewer already running, unless --new-instance is given); "
-        "`ozx-viewer info FILE` and `ozx-viewer validate FILE` report in the terminal.",
+        "`ozx-viewer info FILE` and `ozx-viewer validate FILE` report in the terminal; "
+        "`ozx-viewer thumbnail FILE OUT.png` draws a thumbnail.",
     )
     parser.add_argument("--version", action="version", version=f"ozx-viewer {__version__}")
     sub = parser.add_subparsers(dest="command")
@@ -31,6 +32,11 @@ def _parser() -> argparse.ArgumentParser:
     validate.add_argument("file")
     validate.add_argument("--strict", action="store_true", help="exit 1 when there are warnings")
     validate.add_argument("--json", action="store_true", help="machine-readable output")
+    thumbnail = sub.add_parser("thumbnail", help="draw an image of a file into a PNG (no display needed)")
+    thumbnail.add_argument("file")
+    thumbnail.add_argument("output", help="the PNG to write (written only when drawing succeeded)")
+    thumbnail.add_argument("-s", "--size", type=int, help="fit into SIZE x SIZE pixels (default 256)")
+    thumbnail.add_argument("--image", metavar="PATH", help="group path of the image (default: the first image)")
     return parser
 
 
@@ -45,6 +51,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if parsed.command == "info":
             return _info(parsed.file, parsed.json)
+        if parsed.command == "thumbnail":
+            return _thumbnail(parsed.file, parsed.output, parsed.size, parsed.image)
         return _validate(parsed.file, parsed.strict, parsed.json)
     except OzxError as exc:
         print(f"ozx-viewer: {printable(str(exc))}", file=sys.stderr)
@@ -101,6 +109,14 @@ def _validate(path: str, strict: bool, as_json: bool) -> int:
         return EXIT_ERROR
     if strict and summary["warnings"]:
         return EXIT_WARNINGS
+    return EXIT_OK
+
+
+def _thumbnail(path: str, output: str, size: int | None, image: str | None) -> int:
+    from .render.thumbnail import DEFAULT_SIZE
+    from .thumbnail import write_thumbnail
+
+    write_thumbnail(path, output, DEFAULT_SIZE if size is None else size, image)
     return EXIT_OK
 
 

@@ -7,22 +7,20 @@ few), which the first frame shows; the window's tile stream starts with them in 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from ..errors import OzxError
 from ..ome import open_document
-from ..ome.model import Channel, Document, Image, PlaneLayout
+from ..ome.display_defaults import auto_windows, opening_channels, start_plane  # noqa: F401 (opening.py re-exports auto_windows)
+from ..ome.model import Document, Image, PlaneLayout
 from ..render.formats import MAX_SLOTS
 from ..tiles import TileKey
-from .loader import TileLoader, level_index
+from .loader import TileLoader
 
 logger = logging.getLogger(__name__)
 
-AUTO_PERCENTILES = (0.5, 99.5)
-#: The automatic window samples at most this many pixels per side of the coarsest level.
-AUTO_SAMPLE_SIDE = 2048
 #: The coarsest level is read while preparing when it has at most this many tiles and bytes.
 FIRST_TILES_MAX = 16
 FIRST_TILES_MAX_BYTES = 64 << 20
@@ -41,59 +39,6 @@ class OpenedImage:
     layout: PlaneLayout
     start_plane: tuple[int, ...]
     first_tiles: dict[TileKey, np.ndarray] = field(default_factory=dict)
-
-
-def start_plane(image: Image) -> tuple[int, ...]:
-    """rdefs defaultZ/defaultT where given and in range, else the middle z and t = 0."""
-    shape = image.levels[0].shape
-    plane = []
-    for axis in image.slider_axes:
-        size, kind = shape[axis], image.axes[axis].type
-        if kind == "space":
-            index = image.default_z if image.default_z is not None else size // 2
-        elif kind == "time":
-            index = image.default_t if image.default_t is not None else 0
-        else:
-            index = 0
-        plane.append(min(max(index, 0), size - 1))
-    return tuple(plane)
-
-
-def auto_windows(image: Image, layout: PlaneLayout, plane: tuple[int, ...]) -> list[Channel]:
-    """Channels whose window is not from the metadata get percentiles of the coarsest level."""
-    if all(c.from_metadata for c in image.channels):
-        return image.channels
-    level = image.levels[-1]
-    region = [slice(None)] * len(level.shape)
-    for axis, index in zip(layout.sliders, plane):
-        i = level_index(index, image.levels[0].shape[axis], level.shape[axis])
-        region[axis] = slice(i, i + 1)
-    for axis in (layout.row, layout.col):
-        size = level.shape[axis]
-        start = max((size - AUTO_SAMPLE_SIDE) // 2, 0)
-        region[axis] = slice(start, start + AUTO_SAMPLE_SIDE)
-    data = level.array.read(tuple(region))
-    channels = []
-    for i, channel in enumerate(image.channels):
-        if channel.from_metadata:
-            channels.append(channel)
-            continue
-        values = data if layout.channel is None else np.take(data, i, axis=layout.channel)
-        channels.append(replace(channel, window=_percentile_window(values)))
-    return channels
-
-
-def _percentile_window(values: np.ndarray) -> tuple[float, float]:
-    values = values.astype(np.float64, copy=False).ravel()
-    values = values[np.isfinite(values)]
-    if values.size == 0:
-        return 0.0, 1.0
-    lo, hi = (float(v) for v in np.percentile(values, AUTO_PERCENTILES))
-    if hi <= lo:
-        lo, hi = float(values.min()), float(values.max())
-    if hi <= lo:
-        hi = lo + 1.0
-    return lo, hi
 
 
 def channel_slots(image: Image) -> int:
@@ -141,11 +86,9 @@ def prepare(path: str) -> OpenedImage:
         layout = image.layout
         plane = start_plane(image)
         try:
-            image.channels = auto_windows(image, layout, plane)
+            image.channels = opening_channels(image, plane)
         except OzxError:  # unreadable chunks keep the data type's range; their tiles report the error
             logger.debug("automatic windows of %s failed", path, exc_info=True)
-        if image.rgb and len(image.channels) == 4:  # the fourth channel of RGBA is alpha
-            image.channels[3].active = False
         opened = OpenedImage(path, document, image, layout, plane)
         opened.first_tiles = read_first_tiles(opened)
     except BaseException:

@@ -2,7 +2,7 @@
 
 Each tile is a quad over its world rectangle; textures are sampled nearest-neighbour. The
 window/colour math runs in the fragment shader, so changing contrast or colours only changes
-uniforms and never re-uploads data.
+uniforms and never re-uploads data; `composite.py` is the same maths in numpy.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from vispy.scene.visuals import create_visual_node
 from vispy.visuals import Visual
 
 from .colors import hex_to_rgb
+from .composite import shader_window
 from .formats import MAX_SLOTS, channel_groups
 from .styles import ChannelStyle
 from .textures import TileTextures
@@ -151,11 +152,8 @@ class CompositeVisual(_TileQuadsVisual):
             style = styles[i] if i < len(styles) else None
             active = style is not None and style.active
             any_active |= active
-            start, end = style.window if style is not None else (0.0, 1.0)
-            if end == start:
-                end = start + max(abs(start) * 1e-6, 1e-12)
             program[f"u_color{i}"] = hex_to_rgb(style.color) if style is not None else (0.0, 0.0, 0.0)
-            program[f"u_window{i}"] = (start / scale, end / scale)
+            program[f"u_window{i}"] = shader_window(style.window if style is not None else (0.0, 1.0), scale)
             program[f"u_inverted{i}"] = 1.0 if style is not None and style.inverted else 0.0
             program[f"u_active{i}"] = 1.0 if active else 0.0
         program["u_any_active"] = 1.0 if any_active else 0.0

@@ -1,0 +1,67 @@
+"""`ozx-viewer thumbnail`: one image of a file as a PNG, without Qt, a display or `$HOME`.
+
+Runs inside desktop thumbnailer sandboxes (GNOME's bubblewrap: read-only system, no home, no
+network). Nothing is written but OUTPUT, and OUTPUT only once the picture is complete: a temporary
+file in OUTPUT's folder is renamed into place, and removed if anything fails.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+from .errors import OzxError
+from .ome import open_document
+from .ome.model import Image
+from .render.png import encode_png
+from .render.thumbnail import DEFAULT_SIZE, render_thumbnail
+
+
+def write_thumbnail(source: str, output: str, size: int = DEFAULT_SIZE, image_path: str | None = None) -> Image:
+    """Render the first image of `source` (or the one at group path `image_path`) into the PNG
+    `output`; returns the image drawn. Raises OzxError with a one-line message on bad input."""
+    if os.path.exists(output) and os.path.samefile(source, output):
+        raise OzxError(f"the output '{output}' is the input file; it is never overwritten")
+    document = open_document(source)
+    try:
+        image = choose_image(document.images(), image_path)
+        png = encode_png(render_thumbnail(image, size))
+    finally:
+        document.close()
+    write_atomically(output, png)
+    return image
+
+
+def choose_image(images: list[Image], path: str | None) -> Image:
+    """The image at group `path` ("" or "/" = the root), or the first one."""
+    if not images:
+        raise OzxError("this file holds no image that can be shown")
+    if path is None:
+        return images[0]
+    wanted = path.strip("/")
+    for image in images:
+        if image.path.strip("/") == wanted:
+            return image
+    listed = ", ".join(repr(im.path) for im in images[:5]) + (", …" if len(images) > 5 else "")
+    raise OzxError(f"there is no image at '{path}' in this file (images: {listed})")
+
+
+def write_atomically(path: str, data: bytes) -> None:
+    """Write `data` to `path` through a temporary file in the same folder, renamed into place."""
+    folder = os.path.dirname(os.path.abspath(path))
+    try:
+        handle, temporary = tempfile.mkstemp(prefix=".ozx-thumbnail-", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise OzxError(f"cannot write '{path}' ({exc.strerror or exc})") from None
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)  # as a plain open() would have created it
+        os.replace(temporary, path)
+    except BaseException as exc:
+        os.unlink(temporary)
+        if isinstance(exc, OSError):
+            raise OzxError(f"cannot write '{path}' ({exc.strerror or exc})") from None
+        raise

@@ -108,14 +108,15 @@ def tile_loader(opened: OpenedImage) -> TileLoader:
 
 
 def read_first_tiles(opened: OpenedImage) -> dict[TileKey, np.ndarray]:
-    """Every tile of the coarsest level on the start plane, if they are few; read errors are left
+    """Every tile of the coarsest level on the start plane, if they are few and cheap (a virtual
+    level is made from the whole coarsest stored level, which then counts); read errors are left
     to the tile stream, which reports them."""
     loader = tile_loader(opened)
     index = len(loader.geometries) - 1
-    geometry = loader.geometries[index]
-    rows, cols = geometry.grid
+    rows, cols = loader.geometries[index].grid
+    source = loader.geometries[loader.pyramid.stored_count - 1]  # what is read to make it
     channels = channel_slots(opened.image) if opened.layout.channel is not None else 1
-    nbytes = channels * geometry.shape[0] * geometry.shape[1] * loader.dtype.itemsize
+    nbytes = channels * source.shape[0] * source.shape[1] * loader.dtype.itemsize
     if rows * cols > FIRST_TILES_MAX or nbytes > FIRST_TILES_MAX_BYTES:
         return {}
     tiles = {}

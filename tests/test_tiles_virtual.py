@@ -161,3 +161,8 @@ def test_stored_bytes_decoded_at_once_are_bounded() -> None:
         thread.join()
     assert pyramid.read_bytes_peak == 512 * 512  # one stored tile at a time, however many threads
     assert max(pyramid.geometries[-1].shape) <= VIRTUAL_MAX_SIDE
+
+
+def test_boolean_masks_downsample_to_booleans() -> None:
+    mask = np.array([[[True, True, False, False], [False, False, False, True]]])
+    assert downsample(mask, "mean").tolist() == [[[True, False]]]

@@ -68,8 +68,8 @@ class TileLoader:
         coarsest = self._levels[-1]
         self.pyramid = VirtualPyramid(
             stored, self._read_stored, count, self.dtype, method=method,
-            fill=np.array(coarsest.array.fill_value).astype(self.dtype), absent=self._absent,
-            chunk=(coarsest.chunks[layout.row], coarsest.chunks[layout.col]),
+            fill=np.array(coarsest.array.fill_value).astype(self.dtype), absent=self.box_absent,
+            chunk=self.coarsest_chunk,
             window_pixels=window_pixels, cache_bytes=cache_bytes,
         )
         self.tile_seconds: float | None = None
@@ -106,17 +106,29 @@ class TileLoader:
             region[layout.channel] = slice(self._channels.start, self._channels.stop)
         return tuple(region)
 
-    def _absent(self, index: int, plane: tuple[int, ...], box: tuple[int, int, int, int]) -> bool:
-        return self._levels[index].array.region_absent(self._region(index, plane, box))
-
     def _read_stored(self, key: TileKey) -> np.ndarray:
+        box = self.pyramid.geometries[key.level].tile_box(key.ty, key.tx)
+        return self.read_box(key.level, key.plane, box)
+
+    def read_box(self, index: int, plane: tuple[int, ...], box: tuple[int, int, int, int]) -> np.ndarray:
+        """Pixel box (r0, r1, c0, c1) of stored level `index` on `plane` as (channels, rows, cols)."""
         layout = self._layout
-        r0, r1, c0, c1 = box = self.pyramid.geometries[key.level].tile_box(key.ty, key.tx)
-        data = self._levels[key.level].array.read(self._region(key.level, key.plane, box))
+        r0, r1, c0, c1 = box
+        data = self._levels[index].array.read(self._region(index, plane, box))
         shown = ([layout.channel] if layout.channel is not None else []) + [layout.row, layout.col]
         rest = [a for a in range(data.ndim) if a not in shown]  # the size-1 slider axes
         data = np.transpose(data, rest + shown).reshape(-1, r1 - r0, c1 - c0)
         return np.ascontiguousarray(data, dtype=self.dtype)
+
+    def box_absent(self, index: int, plane: tuple[int, ...], box: tuple[int, int, int, int]) -> bool:
+        """True when nothing is stored under the box (see `ZarrArray.region_absent`)."""
+        return self._levels[index].array.region_absent(self._region(index, plane, box))
+
+    @property
+    def coarsest_chunk(self) -> tuple[int, int]:
+        """Chunk shape (rows, cols) of the coarsest stored level."""
+        level = self._levels[-1]
+        return (level.chunks[self._layout.row], level.chunks[self._layout.col])
 
 
 class LabelTileLoader:

@@ -17,6 +17,7 @@ from tests.omezarr_fixtures import axes_for, omero_channels, pack, write_image
 from tests.test_tiles_virtual import mean_reference
 from viewer.app.loader import LabelTileLoader, TileLoader
 from viewer.app.overview import read_level, read_overview
+from viewer.app import preparing
 from viewer.app.preparing import prepare, tile_loader
 from viewer.ome import open_document
 from viewer.tiles import TileCache, TileKey, TileScheduler, View
@@ -117,7 +118,7 @@ def test_zooming_in_drops_pending_overview_work_and_zooming_out_resumes(tmp_path
         scheduler.shutdown()
 
 
-def test_first_tiles_are_built_only_when_the_stored_level_is_small(tmp_path: Path) -> None:
+def test_first_tiles_are_built_whole_when_cheap_else_from_the_centre_for_a_while(tmp_path: Path, monkeypatch) -> None:
     data = np.zeros((1, 2100, 1600), np.uint16)
     write_image(tmp_path / "f", "", [data], "cyx", chunks=(1, 512, 512))
     opened = prepare(str(tmp_path / "f"))
@@ -129,13 +130,24 @@ def test_first_tiles_are_built_only_when_the_stored_level_is_small(tmp_path: Pat
         assert set(opened.first_tiles) == {TileKey(2, (), ty, tx) for ty in range(rows) for tx in range(cols)}
     finally:
         opened.document.close()
-    data = np.zeros((3, 4200, 4200), np.uint16)  # its 100 MB would have to be read first: left to the stream
+    data = np.ones((3, 8200, 8200), np.uint16)  # 400 MB to read for the whole overview: too much
     write_image(tmp_path / "g", "", [data], "cyx", chunks=(1, 512, 512))
+    monkeypatch.setattr(preparing, "FIRST_TILES_SECONDS", 0.02)  # time for a few tiles, not all
     opened = prepare(str(tmp_path / "g"))
     try:
-        assert opened.first_tiles == {}
+        geometries = tile_loader(opened).geometries
+        coarsest = len(geometries) - 1
+        rows, cols = geometries[coarsest].grid
+        keys = list(opened.first_tiles)
+        assert 1 <= len(keys) < rows * cols and all(k.level == coarsest for k in keys)
+        distance = [(k.ty - (rows - 1) / 2) ** 2 + (k.tx - (cols - 1) / 2) ** 2 for k in keys]
+        assert distance == sorted(distance) and distance[0] <= 0.5  # the centre first
     finally:
         opened.document.close()
+    monkeypatch.setattr(preparing, "FIRST_TILES_SECONDS", 0.0)
+    opened = prepare(str(tmp_path / "g"))
+    assert opened.first_tiles == {}
+    opened.document.close()
 
 
 def test_overview_is_exact_within_budget_and_bounded_beyond(tmp_path: Path) -> None:

@@ -60,31 +60,37 @@ def _chunk_mosaic(loader: TileLoader, level: int, plane: tuple[int, ...], max_si
     grid_r, grid_c = -(-rows // chunk_r), -(-cols // chunk_c)
     affordable = max(1, max_bytes // (loader.pyramid.channels * chunk_r * chunk_c * loader.dtype.itemsize))
     spread = min(1.0, (affordable / (grid_r * grid_c)) ** 0.5)
-    picked_r = np.unique(np.linspace(0, grid_r - 1, max(1, int(grid_r * spread))).round().astype(int))
-    picked_c = np.unique(np.linspace(0, grid_c - 1, max(1, int(grid_c * spread))).round().astype(int))
     step = max(rows, cols) / max_side
-    out_r, out_c = max(1, round(rows / step)), max(1, round(cols / step))
-    src_r = np.minimum(((np.arange(out_r) + 0.5) * rows / out_r).astype(np.int64), rows - 1)
-    src_c = np.minimum(((np.arange(out_c) + 0.5) * cols / out_c).astype(np.int64), cols - 1)
-    near_r = picked_r[np.abs(picked_r[None, :] - (src_r // chunk_r)[:, None]).argmin(axis=1)]
-    near_c = picked_c[np.abs(picked_c[None, :] - (src_c // chunk_c)[:, None]).argmin(axis=1)]
-    out = np.empty((loader.pyramid.channels, out_r, out_c), loader.dtype)
-    for cr in picked_r:
-        sel_r = np.flatnonzero(near_r == cr)
-        if not sel_r.size:
-            continue
-        r0, r1 = cr * chunk_r, min((cr + 1) * chunk_r, rows)
-        off_r = np.minimum(src_r[sel_r] % chunk_r, r1 - r0 - 1)
-        for cc in picked_c:
-            sel_c = np.flatnonzero(near_c == cc)
-            if not sel_c.size:
-                continue
-            c0, c1 = cc * chunk_c, min((cc + 1) * chunk_c, cols)
-            off_c = np.minimum(src_c[sel_c] % chunk_c, c1 - c0 - 1)
+    axis_r = _AxisSamples(rows, chunk_r, max(1, round(rows / step)), max(1, int(grid_r * spread)))
+    axis_c = _AxisSamples(cols, chunk_c, max(1, round(cols / step)), max(1, int(grid_c * spread)))
+    channels = range(loader.pyramid.channels)
+    out = np.empty((len(channels), axis_r.size, axis_c.size), loader.dtype)
+    for (r0, r1), sel_r, off_r in axis_r.chunks():
+        for (c0, c1), sel_c, off_c in axis_c.chunks():
             box = (r0, r1, c0, c1)
             if loader.box_absent(level, plane, box):
-                out[np.ix_(range(out.shape[0]), sel_r, sel_c)] = loader.pyramid.fill
-                continue
-            chunk = loader.read_box(level, plane, box)
-            out[np.ix_(range(out.shape[0]), sel_r, sel_c)] = chunk[np.ix_(range(chunk.shape[0]), off_r, off_c)]
+                out[np.ix_(channels, sel_r, sel_c)] = loader.pyramid.fill
+            else:
+                out[np.ix_(channels, sel_r, sel_c)] = loader.read_box(level, plane, box)[np.ix_(channels, off_r, off_c)]
     return out
+
+
+class _AxisSamples:
+    """Along one axis of `length` pixels in chunks of `chunk`: `size` output pixels, each taken at its
+    own offset within the nearest of `count` evenly spread chunks."""
+
+    def __init__(self, length: int, chunk: int, size: int, count: int) -> None:
+        self.length, self.chunk, self.size = length, chunk, size
+        grid = -(-length // chunk)
+        self.picked = np.unique(np.linspace(0, grid - 1, count).round().astype(np.int64))
+        self.source = np.minimum(((np.arange(size) + 0.5) * length / size).astype(np.int64), length - 1)
+        nearest = np.abs(self.picked[None, :] - (self.source // chunk)[:, None]).argmin(axis=1)
+        self.nearest = self.picked[nearest]
+
+    def chunks(self):
+        """(pixel range of a picked chunk, output indices it serves, their offsets in it), per chunk."""
+        for index in self.picked:
+            selected = np.flatnonzero(self.nearest == index)
+            if selected.size:
+                start, stop = index * self.chunk, min((index + 1) * self.chunk, self.length)
+                yield (start, stop), selected, np.minimum(self.source[selected] % self.chunk, stop - start - 1)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -28,7 +29,8 @@ AUTO_SAMPLE_SIDE = 2048
 FIRST_TILES_MAX = 16
 FIRST_TILES_MAX_BYTES = 64 << 20
 #: ...else, when it is virtual, its centre tiles are built for about this long.
-FIRST_TILES_SECONDS = 0.4
+FIRST_TILES_SECONDS = 0.6
+FIRST_TILES_THREADS = 2
 
 
 @dataclass
@@ -131,6 +133,16 @@ def read_first_tiles(opened: OpenedImage) -> dict[TileKey, np.ndarray]:
         centre = (rows - 1) / 2, (cols - 1) / 2
         keys.sort(key=lambda k: (k.ty - centre[0]) ** 2 + (k.tx - centre[1]) ** 2)
         deadline = time.monotonic() + FIRST_TILES_SECONDS
+    if deadline is None:
+        return _read_tiles(loader, keys)
+    # Two threads: the GUI is still importing, mostly on one core.
+    with ThreadPoolExecutor(FIRST_TILES_THREADS) as pool:
+        parts = pool.map(lambda i: _read_tiles(loader, keys[i::FIRST_TILES_THREADS], deadline), range(FIRST_TILES_THREADS))
+        return {key: tile for part in parts for key, tile in part.items()}
+
+
+def _read_tiles(loader: TileLoader, keys: list[TileKey], deadline: float | None = None) -> dict[TileKey, np.ndarray]:
+    """Tiles `keys` in order until `deadline` (time.monotonic) or a read error."""
     tiles = {}
     for key in keys:
         if deadline is not None and time.monotonic() >= deadline:
@@ -139,7 +151,7 @@ def read_first_tiles(opened: OpenedImage) -> dict[TileKey, np.ndarray]:
             tiles[key] = loader(key)
         except Exception:
             logger.debug("reading first tile %s failed", key, exc_info=True)
-            return tiles
+            break
     return tiles
 
 

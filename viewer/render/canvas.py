@@ -95,12 +95,15 @@ class ImageCanvas(scene.SceneCanvas):
         self._widget.setVisible(visible)
 
     def close(self) -> None:
-        """Stop rendering and delete the widget (with its native window)."""
+        """Stop rendering (again: nothing happens)."""
         self._renderer.close()
         self._frame_timer.stop()
         super().close()
-        if shiboken6.isValid(self._widget):  # closing twice does nothing
-            shiboken6.delete(self._widget)
+        # The container (and the native window in it) is deleted with its parent widget: deleting
+        # it here, in C++, would leave PySide a dangling child wrapper to touch when the parent
+        # goes (a segfault at every quit).
+        if shiboken6.isValid(self._widget) and self._widget.parent() is None:
+            self._widget.hide()
 
     # ---- frame pacing ------------------------------------------------------------------------
     def update(self, node=None) -> None:

@@ -125,6 +125,8 @@ def main() -> int:
     parser.add_argument("--frames-out", help="dump every frame (draw ms, draw->swap ms, phase, sharp) and every tick gap > 30 ms as JSON")
     parser.add_argument("--zoom-steps", type=int, default=ZOOM_STEPS)
     parser.add_argument("--pan-speed", type=float, default=PAN_SPEED_PX_S)
+    parser.add_argument("--open-only", action="store_true", help="stop once the fitted view is sharp (no zoom, no pan)")
+    parser.add_argument("--wait-timeout", type=float, default=WAIT_TIMEOUT_S, help="seconds to wait for each sharp view")
     args = parser.parse_args()
 
     t_start = process_start_monotonic()
@@ -177,6 +179,10 @@ def main() -> int:
             marks["first_sharp"] = first_sharp.shown if first_sharp else float("nan")
             result["open_level"] = first_sharp.info.get("level") if first_sharp else None
             shoot("first-sharp")
+            if args.open_only:
+                phase[0] = "end"
+                yield 0.05
+                return
             phase[0] = "pause"
             yield PAUSE_S
             # ---- zoom ----------------------------------------------------------------------------
@@ -237,7 +243,7 @@ def main() -> int:
             monitor.stop()
             QtWidgets.QApplication.instance().quit()
 
-        script = Script(run(), finish, timeout=WAIT_TIMEOUT_S)
+        script = Script(run(), finish, timeout=args.wait_timeout)
         monitor.listeners.append(script.poll)
         log.listeners.append(script.poll)
 
@@ -247,7 +253,7 @@ def main() -> int:
                 shoot("first-image")
 
         log.listeners.append(first_image_shot)
-        QtCore.QTimer.singleShot(int(HARD_TIMEOUT_S * 1000), lambda: (result.setdefault("error", "hard timeout"), finish()))
+        QtCore.QTimer.singleShot(int(max(HARD_TIMEOUT_S, 2 * args.wait_timeout) * 1000), lambda: (result.setdefault("error", "hard timeout"), finish()))
 
         made.update(log=log, monitor=monitor, script=script)
         phase[0] = "open"

@@ -7,6 +7,8 @@ few), which the first frame shows; the window's tile stream starts with them in 
 from __future__ import annotations
 
 import logging
+import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -24,6 +26,9 @@ logger = logging.getLogger(__name__)
 #: The coarsest level is read while preparing when it has at most this many tiles and bytes.
 FIRST_TILES_MAX = 16
 FIRST_TILES_MAX_BYTES = 64 << 20
+#: ...else, when it is virtual, its centre tiles are built for about this long.
+FIRST_TILES_SECONDS = 0.6
+FIRST_TILES_THREADS = 2
 
 
 @dataclass
@@ -53,25 +58,45 @@ def tile_loader(opened: OpenedImage) -> TileLoader:
 
 
 def read_first_tiles(opened: OpenedImage) -> dict[TileKey, np.ndarray]:
-    """Every tile of the coarsest level on the start plane, if they are few; read errors are left
+    """Every tile of the coarsest level on the start plane, if they are few and cheap (a virtual
+    level is made from the whole coarsest stored level, which then counts). Otherwise, when that
+    level is virtual, its tiles nearest the centre for up to FIRST_TILES_SECONDS (opening runs
+    while the GUI starts, so the first frame shows part of the overview). Read errors are left
     to the tile stream, which reports them."""
     loader = tile_loader(opened)
     index = len(loader.geometries) - 1
     geometry = loader.geometries[index]
     rows, cols = geometry.grid
+    source = loader.geometries[loader.pyramid.stored_count - 1]  # what is read to make it
     channels = channel_slots(opened.image) if opened.layout.channel is not None else 1
-    nbytes = channels * geometry.shape[0] * geometry.shape[1] * loader.dtype.itemsize
+    nbytes = channels * source.shape[0] * source.shape[1] * loader.dtype.itemsize
+    keys = [TileKey(index, opened.start_plane, ty, tx) for ty in range(rows) for tx in range(cols)]
+    deadline = None
     if rows * cols > FIRST_TILES_MAX or nbytes > FIRST_TILES_MAX_BYTES:
-        return {}
+        if not geometry.virtual:
+            return {}
+        centre = (rows - 1) / 2, (cols - 1) / 2
+        keys.sort(key=lambda k: (k.ty - centre[0]) ** 2 + (k.tx - centre[1]) ** 2)
+        deadline = time.monotonic() + FIRST_TILES_SECONDS
+    if deadline is None:
+        return _read_tiles(loader, keys)
+    # Two threads: the GUI is still importing, mostly on one core.
+    with ThreadPoolExecutor(FIRST_TILES_THREADS) as pool:
+        parts = pool.map(lambda i: _read_tiles(loader, keys[i::FIRST_TILES_THREADS], deadline), range(FIRST_TILES_THREADS))
+        return {key: tile for part in parts for key, tile in part.items()}
+
+
+def _read_tiles(loader: TileLoader, keys: list[TileKey], deadline: float | None = None) -> dict[TileKey, np.ndarray]:
+    """Tiles `keys` in order until `deadline` (time.monotonic) or a read error."""
     tiles = {}
-    for ty in range(rows):
-        for tx in range(cols):
-            key = TileKey(index, opened.start_plane, ty, tx)
-            try:
-                tiles[key] = loader(key)
-            except Exception:
-                logger.debug("reading first tile %s failed", key, exc_info=True)
-                return tiles
+    for key in keys:
+        if deadline is not None and time.monotonic() >= deadline:
+            break
+        try:
+            tiles[key] = loader(key)
+        except Exception:
+            logger.debug("reading first tile %s failed", key, exc_info=True)
+            break
     return tiles
 
 

@@ -35,6 +35,8 @@ _BUSY_POLL_MS = 50
 #: first: with a software rasterizer every frame costs the loader threads CPU time, and batching
 #: arrivals made zoom steps and jumps sharp ~20 % sooner (benchmarks/bench_viewer.py).
 ARRIVAL_BATCH_MS = 40
+#: The loading indicator tells how long a tile takes when it takes at least this long.
+SLOW_TILE_SECONDS = 0.1
 
 TilePlanes = Callable[[np.ndarray], Sequence[np.ndarray]]
 
@@ -67,6 +69,7 @@ class TileStream(QObject):
         self._canvas = canvas
         self._visual = visual
         self._geometries = list(geometries)
+        self._loader = loader
         self._planes = planes
         self._bias = bias
         self.cache = TileCache(cache_budget)
@@ -103,6 +106,32 @@ class TileStream(QObject):
     def loading(self) -> bool:
         """True while tiles of the current view are loading or waiting to be uploaded."""
         return self._loading
+
+    def overview_progress(self) -> float | None:
+        """Share of the coarsest level's tiles on the current plane that are built, when that level
+        is virtual (made on demand from finer ones); None when it is stored."""
+        index = len(self._geometries) - 1
+        coarsest = self._geometries[index]
+        if not coarsest.virtual:
+            return None
+        rows, cols = coarsest.grid
+        built = sum(TileKey(index, self._plane, ty, tx) in self.textures or TileKey(index, self._plane, ty, tx) in self.cache
+                    for ty in range(rows) for tx in range(cols))
+        return built / (rows * cols)
+
+    def loading_detail(self) -> str:
+        """What the loading indicator adds for this layer: how much of a virtual overview is built
+        and, when it is slow, how long a tile takes to read ("" when there is nothing to say)."""
+        if not self._loading:
+            return ""
+        parts = []
+        progress = self.overview_progress()
+        if progress is not None and progress < 1:
+            parts.append(f"overview {int(progress * 100)} %")
+        seconds = getattr(self._loader, "tile_seconds", None)
+        if seconds is not None and (parts or seconds >= SLOW_TILE_SECONDS):
+            parts.append(f"{_round2(seconds * 1000)} ms per tile")
+        return ", ".join(parts)
 
     def sharp(self) -> bool:
         """True when every visible tile of the chosen level is uploaded and drawn."""
@@ -158,6 +187,7 @@ class TileStream(QObject):
         self._canvas.events.draw.disconnect(self._on_frame)
         self._canvas.events.before_frame.disconnect(self._on_before_frame)
         self.scheduler.shutdown(wait=False)
+        self._canvas.set_loading_detail(self, "")
         self._visual.set_tiles([])
         self.textures.clear()
         self.cache.clear()
@@ -229,6 +259,7 @@ class TileStream(QObject):
         self.textures.trim(keep=[key for key, _ in wanted] + [key for key, _, _ in drawn])
         self._canvas.update()
         self._update_loading()
+        self._canvas.set_loading_detail(self, self.loading_detail())  # per pump: arrivals, not a clock
 
     def _update_loading(self) -> None:
         loading = not self._closed and (self._uploads_left or self._arrivals_waiting() or not self.scheduler.idle())
@@ -239,6 +270,13 @@ class TileStream(QObject):
         if loading != self._loading:
             self._loading = loading
             self.loading_changed.emit(loading)
+            if not loading:
+                self._canvas.set_loading_detail(self, "")
+
+
+def _round2(value: float) -> int:
+    """`value` rounded to two significant digits (so the indicator does not flicker)."""
+    return int(float(f"{value:.2g}")) if value >= 1 else round(value)
 
 
 def _pan(before: View, after: View) -> tuple[float, float]:

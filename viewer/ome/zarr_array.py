@@ -24,6 +24,8 @@ _V3_TYPES = {
 }
 MAX_DIMS = 32
 MAX_REGION_BYTES = 4 << 30
+#: `region_absent` gives up (answers False) beyond this many chunk or shard look-ups.
+MAX_ABSENT_PROBES = 4096
 _EMPTY = np.uint64(2**64 - 1)
 _EMPTY_INT = 2**64 - 1
 ShardIndex = tuple[str, list[int], list[int]]
@@ -149,9 +151,7 @@ class ZarrArray:
         if index is None:
             return None
         key, offsets, sizes = index
-        slot = 0
-        for c, p in zip(coords, per):  # C-order position of the inner chunk in the shard
-            slot = slot * p + c % p
+        slot = _slot(coords, per)
         if offsets[slot] == _EMPTY_INT and sizes[slot] == _EMPTY_INT:
             return None
         if sizes[slot] > limit:
@@ -190,6 +190,37 @@ class ZarrArray:
                 self._index_cache.popitem(last=False)
         return index
 
+    def region_absent(self, region: Sequence[slice] | None = None, max_probes: int = MAX_ABSENT_PROBES) -> bool:
+        """True when no chunk under `region` is stored (reading it would give only the fill value).
+
+        Asks the container (and shard indexes) without decoding. False when something is stored,
+        and also when answering would take more than `max_probes` look-ups (not known cheaply).
+        """
+        bounds = _bounds(region, self.shape)
+        if any(b <= a for a, b in bounds):
+            return True
+        unit = self._outer if self.sharding is not None else self.chunks
+        ranges = [range(a // u, -(-b // u)) for (a, b), u in zip(bounds, unit)]
+        if prod(len(r) for r in ranges) > max_probes:
+            return False
+        if self.sharding is None:
+            return all(self.container.size(self._key(coords)) is None for coords in product(*ranges))
+        per = self._per_shard
+        inner = [range(a // c, -(-b // c)) for (a, b), c in zip(bounds, self.chunks)]
+        for shard in product(*ranges):
+            index = self._shard_index(shard, per)
+            if index is None:
+                continue
+            _key, offsets, sizes = index
+            local = [range(max(r.start, s * p), min(r.stop, (s + 1) * p)) for r, s, p in zip(inner, shard, per)]
+            if prod(len(r) for r in local) > max_probes:
+                return False
+            for coords in product(*local):
+                slot = _slot(coords, per)
+                if offsets[slot] != _EMPTY_INT or sizes[slot] != _EMPTY_INT:
+                    return False
+        return True
+
     def read(self, region: Sequence[slice] | None = None, threads: int = 1) -> np.ndarray:
         """Decode `region` (one slice per axis, step 1) into a new array, using `threads` workers."""
         bounds = _bounds(region, self.shape)
@@ -224,6 +255,14 @@ class ZarrArray:
         else:
             fill_all(tasks)
         return out
+
+
+def _slot(coords: Sequence[int], per: Sequence[int]) -> int:
+    """C-order position of inner chunk `coords` (array-wide) within its shard."""
+    slot = 0
+    for c, p in zip(coords, per):
+        slot = slot * p + c % p
+    return slot
 
 
 def _shape(value: object, ndim: int | None = None, positive: bool = False) -> tuple[int, ...]:

@@ -76,6 +76,7 @@ class ImageCanvas(scene.SceneCanvas):
         self._overlays_shown = True
         self._has_scale = False
         self._loading = False
+        self._loading_details: dict[int, str] = {}  # per source (a layer's stream): its detail
         self.freeze()
         if show:
             self._widget.show()
@@ -228,10 +229,25 @@ class ImageCanvas(scene.SceneCanvas):
         self._loading = loading
         self._overlays_changed()
 
+    def set_loading_detail(self, source: object, detail: str) -> None:
+        """What `source` (e.g. one layer's tile stream) adds to the loading indicator ("" nothing)."""
+        if self._loading_details.get(id(source), "") != detail:
+            if detail:
+                self._loading_details[id(source)] = detail
+            else:
+                self._loading_details.pop(id(source), None)
+            self._overlays_changed()
+
     @property
     def loading_shown(self) -> bool:
         self._flush_overlays()
         return self._overlay.loading
+
+    @property
+    def loading_text(self) -> str | None:
+        """The loading indicator's text while it is shown, else None."""
+        self._flush_overlays()
+        return self._overlay.loading_text
 
     @property
     def scale_bar(self) -> tuple[float, str] | None:
@@ -257,7 +273,7 @@ class ImageCanvas(scene.SceneCanvas):
         if self._overlays_due:
             self._overlays_due = False
             self._overlay.place(self._scale_bar(), self._loading and self._overlays_shown,
-                                (*self.size, self.pixel_scale))
+                                (*self.size, self.pixel_scale), " · ".join(self._loading_details.values()))
 
     def _scale_bar(self) -> tuple[float, str] | None:
         width = self.view.size[0]

@@ -41,16 +41,20 @@ class CanvasOverlay:
         self._loading_image = _overlay_image(parent)
         self.bar: tuple[float, str] | None = None  # (length in logical pixels, label)
         self.loading = False
+        self.loading_text: str | None = None  # the indicator's text while shown
         self._size: tuple[float, float, float] | None = None  # canvas width, height, pixel ratio
 
-    def place(self, bar: tuple[float, str] | None, loading: bool, size: tuple[float, float, float]) -> None:
-        """Show `bar` and the indicator (if `loading`) on a canvas of `size` (width, height in
-        logical pixels, device pixels per logical pixel)."""
+    def place(self, bar: tuple[float, str] | None, loading: bool, size: tuple[float, float, float],
+              detail: str = "") -> None:
+        """Show `bar` and the indicator (if `loading`, followed by `detail`, e.g. how much of an
+        overview is built) on a canvas of `size` (width, height in logical pixels, device pixels
+        per logical pixel)."""
+        text = (f"{LOADING_TEXT} {detail}" if detail else LOADING_TEXT) if loading else None
         if (bar, size) != (self.bar, self._size):
             self._show(self._bar_image, bar is not None and self._paint_bar(bar, size))
-        if (loading, size) != (self.loading, self._size):
-            self._show(self._loading_image, loading and self._paint_loading(size))
-        self.bar, self.loading, self._size = bar, loading, size
+        if (text, size) != (self.loading_text, self._size):
+            self._show(self._loading_image, text is not None and self._paint_loading(size, text))
+        self.bar, self.loading, self.loading_text, self._size = bar, loading, text, size
 
     def _paint_bar(self, bar: tuple[float, str], size: tuple[float, float, float]):
         length, label = bar
@@ -70,16 +74,16 @@ class CanvasOverlay:
 
         return _paint(box, ratio, self._font, paint)
 
-    def _paint_loading(self, size: tuple[float, float, float]):
+    def _paint_loading(self, size: tuple[float, float, float], text: str):
         width, _height, ratio = size
         right, top = width - MARGIN_PX / 2, MARGIN_PX / 2
-        text_width = self._metrics.horizontalAdvance(LOADING_TEXT)
+        text_width = self._metrics.horizontalAdvance(text)
         box = QRectF(right - text_width, top, text_width, self._metrics.height())
 
         def paint(painter: QPainter) -> None:
             painter.setPen(LOADING_COLOR)
             text_box = QRectF(0, top, right, 100)
-            painter.drawText(text_box, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop, LOADING_TEXT)
+            painter.drawText(text_box, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop, text)
 
         return _paint(box, ratio, self._font, paint)
 

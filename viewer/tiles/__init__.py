@@ -14,6 +14,7 @@ from .geometry import (
     visible_tiles,
 )
 from .scheduler import TileKey, TileScheduler, wanted_tiles
+from .virtual import VirtualPyramid, downsample
 
 __all__ = [
     "LevelGeometry",
@@ -21,8 +22,10 @@ __all__ = [
     "TileKey",
     "TileScheduler",
     "View",
+    "VirtualPyramid",
     "choose_level",
     "default_cache_budget",
+    "downsample",
     "draw_plan",
     "fully_sharp",
     "tile_range",

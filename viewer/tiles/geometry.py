@@ -23,12 +23,16 @@ _EPS = 1e-9
 
 @dataclass(frozen=True)
 class LevelGeometry:
-    """One resolution level: pixel shape, tile shape, scale (sy, sx) and translation (ty, tx)."""
+    """One resolution level: pixel shape, tile shape, scale (sy, sx) and translation (ty, tx).
+
+    `virtual`: not stored in the file but built on demand from the finer levels.
+    """
 
     shape: tuple[int, int]
     tile: tuple[int, int]
     scale: tuple[float, float]
     translation: tuple[float, float] = (0.0, 0.0)
+    virtual: bool = False
 
     def __post_init__(self) -> None:
         if min(self.shape) < 0:

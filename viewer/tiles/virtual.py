@@ -1,0 +1,297 @@
+"""Virtual coarse levels: a pyramid built on demand below the coarsest stored level.
+
+Images with a single level, or whose coarsest level is still far larger than a window, get
+factor-2 levels down to `VIRTUAL_MAX_SIDE` pixels on the long side. A virtual tile is made from
+the tiles of the next finer level that it covers (virtual ones from a byte-budgeted cache, or
+built first), so deeper levels are built from shallower ones and the stored data are read once
+per overview. Pure numpy: the stored tiles come from a `read` callable.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from contextlib import contextmanager
+from dataclasses import replace
+from typing import Callable, Iterator, Literal, Sequence
+
+import numpy as np
+
+from .cache import TileCache
+from .geometry import LevelGeometry
+from .scheduler import TileKey
+
+#: Virtual levels go down to a level whose long side is at most this.
+VIRTUAL_MAX_SIDE = 1024
+#: Virtual levels are added when the coarsest stored level has more than this many times the
+#: pixels of a window (and always when there is a single level larger than `VIRTUAL_MAX_SIDE`).
+WINDOW_FACTOR = 4
+#: The window size assumed when deciding (a full-HD screen with some margin).
+DEFAULT_WINDOW_PIXELS = 1920 * 1200
+#: One virtual tile stands for at most this many pixels of the coarsest stored level per side
+#: (and at most `FOOTPRINT_CHUNKS` chunks per side), so any tile is made in bounded time; a
+#: coarse tile of a large image is therefore small, and the overview arrives piece by piece.
+FOOTPRINT_SIDE = 4096
+FOOTPRINT_CHUNKS = 32
+#: Virtual tile sides stay within these (powers of two).
+MIN_VIRTUAL_TILE, MAX_VIRTUAL_TILE = 128, 512
+#: The finer block gathered for one virtual tile holds at most this many bytes.
+GATHER_BYTES = 16 << 20
+#: Default byte budget of the cache of built virtual tiles, and of stored tiles being read at once.
+VIRTUAL_CACHE_BYTES = 8 << 20
+READ_BYTES_IN_FLIGHT = 32 << 20
+
+Method = Literal["mean", "mode"]
+#: (coarsest stored level, plane, pixel box (r0, r1, c0, c1) of that level) -> nothing stored there.
+AbsentProbe = Callable[[int, tuple[int, ...], tuple[int, int, int, int]], bool]
+
+
+def virtual_level_count(coarsest: LevelGeometry, stored_levels: int,
+                        window_pixels: int = DEFAULT_WINDOW_PIXELS) -> int:
+    """How many factor-2 levels to add below `coarsest` (0 when the stored pyramid suffices)."""
+    rows, cols = coarsest.shape
+    if stored_levels > 1 and rows * cols <= WINDOW_FACTOR * window_pixels:
+        return 0
+    count, side = 0, max(rows, cols)
+    while side > VIRTUAL_MAX_SIDE:
+        side = -(-side // 2)
+        count += 1
+    return count
+
+
+def virtual_tile_sides(count: int, bytes_per_pixel: int, chunk: tuple[int, int],
+                       stored_tile: int = 0) -> list[int]:
+    """Tile side of each of `count` virtual levels (finest first), powers of two.
+
+    Level d (1 = just below the stored ones) covers 2**d stored pixels per pixel, so its tile side
+    is the footprint limit / 2**d, within [MIN_VIRTUAL_TILE, MAX_VIRTUAL_TILE] and small enough
+    that the block of finer pixels gathered for a tile stays under GATHER_BYTES; and at least
+    `stored_tile` / 2**d, so that each stored tile is read for one virtual tile only.
+    """
+    footprint = min(FOOTPRINT_SIDE, FOOTPRINT_CHUNKS * max(min(chunk), 1))
+    gather = math.isqrt(GATHER_BYTES // (4 * max(bytes_per_pixel, 1)))
+    sides = []
+    for depth in range(1, count + 1):
+        side = min(MAX_VIRTUAL_TILE, gather, max(footprint >> depth, stored_tile >> depth, 1))
+        side = max(MIN_VIRTUAL_TILE, 1 << (side.bit_length() - 1))
+        sides.append(side)
+    return sides
+
+
+def virtual_geometries(coarsest: LevelGeometry, sides: Sequence[int]) -> list[LevelGeometry]:
+    """The geometry of each virtual level below `coarsest`: half the pixels per axis (rounded up),
+    twice the scale, the same origin (a pixel covers the 2 x 2 finer pixels it is made from)."""
+    out, parent = [], coarsest
+    for side in sides:
+        parent = replace(
+            parent,
+            shape=(-(-parent.shape[0] // 2), -(-parent.shape[1] // 2)),
+            tile=(side, side),
+            scale=(parent.scale[0] * 2, parent.scale[1] * 2),
+            virtual=True,
+        )
+        out.append(parent)
+    return out
+
+
+def parent_box(geometry: LevelGeometry, parent: LevelGeometry, ty: int, tx: int) -> tuple[int, int, int, int]:
+    """Pixel box (r0, r1, c0, c1) of the finer level `parent` that tile (ty, tx) is made from."""
+    r0, r1, c0, c1 = geometry.tile_box(ty, tx)
+    return (2 * r0, min(2 * r1, parent.shape[0]), 2 * c0, min(2 * c1, parent.shape[1]))
+
+
+def covering_tiles(level: LevelGeometry, box: tuple[int, int, int, int]) -> list[tuple[int, int]]:
+    """Tiles (ty, tx) of `level` that intersect the pixel box (r0, r1, c0, c1), row-major."""
+    r0, r1, c0, c1 = box
+    (th, tw) = level.tile
+    return [(ty, tx) for ty in range(r0 // th, -(-r1 // th)) for tx in range(c0 // tw, -(-c1 // tw))]
+
+
+def downsample(block: np.ndarray, method: Method) -> np.ndarray:
+    """(channels, rows, cols) -> (channels, ceil(rows/2), ceil(cols/2)), same dtype.
+
+    "mean": the mean of each 2 x 2 block (integers rounded half up; floats ignore NaN, NaN only
+    where all four are NaN). "mode": the most frequent of the four values (ties: the top-left
+    one), so label maps keep valid ids. An odd last row or column counts once.
+    """
+    if block.shape[1] % 2 or block.shape[2] % 2:
+        block = np.pad(block, ((0, 0), (0, block.shape[1] % 2), (0, block.shape[2] % 2)), mode="edge")
+    if method == "mode":
+        return _mode4(block[:, 0::2, 0::2], block[:, 0::2, 1::2], block[:, 1::2, 0::2], block[:, 1::2, 1::2])
+    if block.dtype.kind == "f":
+        return _nanmean4(block[:, 0::2, 0::2], block[:, 0::2, 1::2], block[:, 1::2, 0::2],
+                         block[:, 1::2, 1::2]).astype(block.dtype, copy=False)
+    if block.dtype.kind == "b":
+        wide = np.uint8
+    elif block.dtype.itemsize <= 2:  # four values fit 32 bits: half the memory traffic of int64
+        wide = np.uint32 if block.dtype.kind == "u" else np.int32
+    else:
+        wide = np.int64 if block.dtype.itemsize < 8 else np.float64
+    rows = np.add(block[:, 0::2, :], block[:, 1::2, :], dtype=wide)  # pairs of rows, then of columns
+    total = np.add(rows[:, :, 0::2], rows[:, :, 1::2])
+    if block.dtype.kind == "b":
+        return total >= 2  # true where at least two of the four are
+    if wide is np.float64:
+        return np.floor(total / 4 + 0.5).astype(block.dtype)
+    total += 2
+    total >>= 2
+    return total.astype(block.dtype)
+
+
+def _nanmean4(a: np.ndarray, b: np.ndarray, c: np.ndarray, d: np.ndarray) -> np.ndarray:
+    total = a.astype(np.float64) + b + c + d
+    if not np.isnan(total).any():
+        return total * 0.25
+    parts = [np.nan_to_num(p.astype(np.float64), nan=0.0, posinf=np.inf, neginf=-np.inf) for p in (a, b, c, d)]
+    counts = sum((~np.isnan(p)).astype(np.int8) for p in (a, b, c, d))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(counts > 0, sum(parts) / np.maximum(counts, 1), np.nan)
+
+
+def _mode4(a: np.ndarray, b: np.ndarray, c: np.ndarray, d: np.ndarray) -> np.ndarray:
+    ab, ac, ad, bc, bd, cd = a == b, a == c, a == d, b == c, b == d, c == d
+    votes = [ab.astype(np.int8) + ac + ad, ab.astype(np.int8) + bc + bd,
+             ac.astype(np.int8) + bc + cd, ad.astype(np.int8) + bd + cd]
+    out = a.copy()
+    best = votes[0]
+    for value, vote in ((b, votes[1]), (c, votes[2]), (d, votes[3])):
+        better = vote > best
+        out[better] = value[better]
+        best = np.maximum(best, vote)
+    return out
+
+
+class VirtualPyramid:
+    """Tiles of the stored levels (read with `read`) and of virtual levels below them (built).
+
+    `geometries`: the stored levels' followed by the virtual ones. `read(key)` gives a stored
+    tile as (channels, rows, cols) of `dtype`. Virtual tiles are downsampled with `method` from
+    the finer level's tiles, cached in a `cache_bytes` LRU (so a coarser tile and a zoom-out
+    reuse them), and filled with `fill` without reading when `absent` says nothing is stored
+    under them. Stored tiles read for building are not cached; at most `read_bytes` of them are
+    decoded at once across threads. `chunk`: the coarsest stored level's chunk shape (default: its
+    tile shape), which bounds how many chunks one virtual tile reads. Thread-safe: loader threads call `tile` concurrently.
+    """
+
+    def __init__(
+        self,
+        stored: Sequence[LevelGeometry],
+        read: Callable[[TileKey], np.ndarray],
+        channels: int,
+        dtype: np.dtype,
+        method: Method = "mean",
+        fill: object = 0,
+        absent: AbsentProbe | None = None,
+        chunk: tuple[int, int] | None = None,
+        window_pixels: int = DEFAULT_WINDOW_PIXELS,
+        cache_bytes: int = VIRTUAL_CACHE_BYTES,
+        read_bytes: int = READ_BYTES_IN_FLIGHT,
+    ) -> None:
+        self._read = read
+        self.stored_count = len(stored)
+        self.channels = channels
+        self.dtype = np.dtype(dtype)
+        self.method: Method = method
+        self.fill = np.array(fill).astype(self.dtype) if np.ndim(fill) == 0 else np.zeros((), self.dtype)
+        self._absent = absent
+        coarsest = stored[-1]
+        count = virtual_level_count(coarsest, len(stored), window_pixels)
+        sides = virtual_tile_sides(count, channels * self.dtype.itemsize, chunk or coarsest.tile, max(coarsest.tile))
+        self.geometries: list[LevelGeometry] = list(stored) + virtual_geometries(coarsest, sides)
+        self.cache = TileCache(cache_bytes)
+        self._reads = _ByteGate(read_bytes)
+        self._stats_lock = threading.Lock()
+        self.stored_tiles_read = 0
+        self.absent_tiles = 0
+
+    @property
+    def virtual_count(self) -> int:
+        return len(self.geometries) - self.stored_count
+
+    @property
+    def read_bytes_peak(self) -> int:
+        """The most bytes of stored tiles that were being decoded at once."""
+        return self._reads.peak
+
+    def tile(self, key: TileKey) -> np.ndarray:
+        """Tile `key` of any level as (channels, rows, cols) of `dtype`."""
+        if key.level < self.stored_count:
+            return self._read_stored(key)
+        cached = self.cache.get(key)
+        if cached is not None:
+            return cached
+        out = self._filled(key)
+        if out is None:
+            out = downsample(self._gather(key), self.method)
+        self.cache.put(key, out)
+        return out
+
+    def stored_box(self, key: TileKey) -> tuple[int, int, int, int]:
+        """Pixel box of the coarsest stored level that tile `key` stands for (for a stored level's
+        tile: its own box)."""
+        r0, r1, c0, c1 = box = self.geometries[key.level].tile_box(key.ty, key.tx)
+        if key.level < self.stored_count:
+            return box
+        shift = key.level - self.stored_count + 1
+        rows, cols = self.geometries[self.stored_count - 1].shape
+        return (r0 << shift, min(r1 << shift, rows), c0 << shift, min(c1 << shift, cols))
+
+    def _filled(self, key: TileKey) -> np.ndarray | None:
+        """A fill-valued tile when nothing is stored under `key` (asked without reading), else None."""
+        if self._absent is None:
+            return None
+        level = min(key.level, self.stored_count - 1)
+        if not self._absent(level, key.plane, self.stored_box(key)):
+            return None
+        r0, r1, c0, c1 = self.geometries[key.level].tile_box(key.ty, key.tx)
+        with self._stats_lock:
+            self.absent_tiles += 1
+        return np.full((self.channels, r1 - r0, c1 - c0), self.fill, self.dtype)
+
+    def _gather(self, key: TileKey) -> np.ndarray:
+        """The finer level's pixels that tile `key` is made from, as one block."""
+        geometry, parent = self.geometries[key.level], self.geometries[key.level - 1]
+        box = parent_box(geometry, parent, key.ty, key.tx)
+        r0, r1, c0, c1 = box
+        block = np.empty((self.channels, r1 - r0, c1 - c0), self.dtype)
+        for pty, ptx in covering_tiles(parent, box):
+            child_key = TileKey(key.level - 1, key.plane, pty, ptx)
+            child = self._filled(child_key) if child_key.level < self.stored_count else None
+            if child is None:
+                child = self.tile(child_key)
+            cr0, cr1, cc0, cc1 = parent.tile_box(pty, ptx)
+            lo_r, hi_r, lo_c, hi_c = max(r0, cr0), min(r1, cr1), max(c0, cc0), min(c1, cc1)
+            block[:, lo_r - r0:hi_r - r0, lo_c - c0:hi_c - c0] = child[:, lo_r - cr0:hi_r - cr0, lo_c - cc0:hi_c - cc0]
+        return block
+
+    def _read_stored(self, key: TileKey) -> np.ndarray:
+        r0, r1, c0, c1 = self.geometries[key.level].tile_box(key.ty, key.tx)
+        nbytes = self.channels * (r1 - r0) * (c1 - c0) * self.dtype.itemsize
+        with self._reads.hold(nbytes):
+            tile = self._read(key)
+        with self._stats_lock:
+            self.stored_tiles_read += 1
+        return tile
+
+
+class _ByteGate:
+    """Lets threads decode at most `limit` bytes at once (one oversized request runs alone)."""
+
+    def __init__(self, limit: int) -> None:
+        self._limit = limit
+        self._used = 0
+        self.peak = 0
+        self._changed = threading.Condition()
+
+    @contextmanager
+    def hold(self, nbytes: int) -> Iterator[None]:
+        with self._changed:
+            self._changed.wait_for(lambda: self._used == 0 or self._used + nbytes <= self._limit)
+            self._used += nbytes
+            self.peak = max(self.peak, self._used)
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._used -= nbytes
+                self._changed.notify_all()

@@ -1,4 +1,5 @@
-"""The `ozx-viewer` command: open the viewer, or `info` / `validate` a file in the terminal."""
+"""The `ozx-viewer` command: open the viewer, `info` / `validate` a file in the terminal, or check
+an installation with `--self-test`."""
 
 from __future__ import annotations
 
@@ -22,6 +23,9 @@ def _parser() -> argparse.ArgumentParser:
         "`ozx-viewer info FILE` and `ozx-viewer validate FILE` report in the terminal.",
     )
     parser.add_argument("--version", action="version", version=f"ozx-viewer {__version__}")
+    parser.add_argument("--self-test", nargs="?", const="", metavar="FILE",
+                        help="open FILE (default: the bundled sample) on the current display, check that an "
+                        "image is shown and every level reads; exit 0 or 1")
     sub = parser.add_subparsers(dest="command")
     info = sub.add_parser("info", help="describe the images of a file")
     info.add_argument("file")
@@ -39,6 +43,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args or (args[0] not in SUBCOMMANDS and not args[0].startswith("-")):
         return _run_gui(args)
     parsed = _parser().parse_args(args)
+    if parsed.self_test is not None:
+        return _run_gui([parsed.self_test] if parsed.self_test else [], self_test=True)
     if parsed.command is None:
         return _run_gui([])
     try:
@@ -103,14 +109,17 @@ def _validate(path: str, strict: bool, as_json: bool) -> int:
     return EXIT_OK
 
 
-def _run_gui(paths: list[str]) -> int:
+def _run_gui(paths: list[str], self_test: bool = False) -> int:
     from .app.startup import PendingOpen, limit_heap_growth, sample_path
 
     limit_heap_growth()
     # Read the file on a thread while Qt and vispy are imported: the first frame needs both.
     pending = PendingOpen(paths[0] if paths else str(sample_path()))
     try:
-        from .app.main import run
+        if self_test:
+            from .app.self_test import run
+        else:
+            from .app.main import run
     except ImportError as exc:
         print(f"ozx-viewer: the viewer window cannot start ({exc})", file=sys.stderr)
         return EXIT_ERROR

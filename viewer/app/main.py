@@ -12,12 +12,12 @@ import vispy.scene  # noqa: F401,I001  (import order matters, see above)
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
+from ..identity import APP_ID, APP_NAME
 from .startup import PendingOpen, sample_path
-from .window import APP_NAME, MainWindow
+from .window import MainWindow
 
 __all__ = ["run", "sample_path"]
 
-DESKTOP_FILE_NAME = "io.github.ozxviewer.OzxViewer"
 logger = logging.getLogger(__name__)
 
 
@@ -29,7 +29,7 @@ def run(paths: list[str], pending: PendingOpen | None = None) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName(APP_NAME)
     app.setApplicationDisplayName(APP_NAME)
-    app.setDesktopFileName(DESKTOP_FILE_NAME)
+    app.setDesktopFileName(APP_ID)
     window = MainWindow()
     previous_hook = sys.excepthook
     sys.excepthook = lambda kind, exc, tb: _report_bug(window, kind, exc, tb)

@@ -98,8 +98,10 @@ class ImageCanvas(scene.SceneCanvas):
         self._renderer.close()
         self._frame_timer.stop()
         super().close()
+        # Deleted from the event loop: deleting it here left a wrapper that PySide's teardown at
+        # process exit released again (segmentation fault after every session).
         if shiboken6.isValid(self._widget):  # closing twice does nothing
-            shiboken6.delete(self._widget)
+            self._widget.deleteLater()
 
     # ---- frame pacing ------------------------------------------------------------------------
     def update(self, node=None) -> None:

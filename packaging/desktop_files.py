@@ -1,10 +1,11 @@
 """Write the operating-system metadata of OZX Viewer from `viewer/identity.py`.
 
 Usage: python packaging/desktop_files.py OUT_DIR [--bin COMMAND] [--lib DIR]
+       python packaging/desktop_files.py --nsis-defines FILE
 
-OUT_DIR receives the freedesktop files with their install paths below it
-(`share/applications/…desktop`, `share/mime/packages/…xml`, `share/thumbnailers/…thumbnailer`,
-`share/metainfo/…metainfo.xml`) and `identity.nsh` (NSIS defines). `--bin` is the command the
+OUT_DIR (a prefix such as `/usr`) receives the freedesktop files with their install paths below
+it (`share/applications/…desktop`, `share/mime/packages/…xml`, `share/thumbnailers/…thumbnailer`,
+`share/metainfo/…metainfo.xml`); FILE receives NSIS `!define`s. `--bin` is the command the
 desktop entry runs (default `ozx-viewer`, found on PATH), `--lib` the folder of the frozen bundle
 the thumbnailer runs from (default /usr/lib/ozx-viewer). `info_plist()` is the macOS Info.plist
 content, used by the PyInstaller spec.
@@ -164,7 +165,6 @@ def write_all(out: Path, command: str = ID.CLI_EXECUTABLE, lib_dir: str = ID.LIN
     files = {
         DESKTOP_PATH: desktop_entry(command), MIME_PATH: mime_xml(),
         THUMBNAILER_PATH: thumbnailer(lib_dir), METAINFO_PATH: metainfo(),
-        "identity.nsh": nsis_defines(),
     }
     written = []
     for relative, text in files.items():
@@ -177,10 +177,16 @@ def write_all(out: Path, command: str = ID.CLI_EXECUTABLE, lib_dir: str = ID.LIN
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("out", type=Path)
+    parser.add_argument("out", type=Path, nargs="?")
     parser.add_argument("--bin", default=ID.CLI_EXECUTABLE, help="command the desktop entry runs")
     parser.add_argument("--lib", default=ID.LINUX_INSTALL_DIR, help="folder of the frozen bundle")
+    parser.add_argument("--nsis-defines", type=Path, metavar="FILE", help="write the NSIS defines instead")
     args = parser.parse_args()
+    if args.nsis_defines:
+        args.nsis_defines.write_text(nsis_defines(), encoding="utf-8")
+        return 0
+    if args.out is None:
+        parser.error("OUT_DIR or --nsis-defines is needed")
     for path in write_all(args.out, args.bin, args.lib):
         print(path)
     return 0

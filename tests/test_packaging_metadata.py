@@ -97,8 +97,11 @@ def test_metainfo_validates(generated: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_nsis_defines_match_identity(generated: Path) -> None:
-    defines = dict(re.findall(r'^!define (\w+) "([^"]*)"$', (generated / "identity.nsh").read_text(), re.M))
+def test_nsis_defines_match_identity(tmp_path: Path) -> None:
+    result = subprocess.run([sys.executable, str(ROOT / "packaging" / "desktop_files.py"), "--nsis-defines",
+                             str(tmp_path / "identity.nsh")], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    defines = dict(re.findall(r'^!define (\w+) "([^"]*)"$', (tmp_path / "identity.nsh").read_text(), re.M))
     assert defines["PROGID"] == ID.WINDOWS_PROGID == "OzxViewer.OmeZarrZip.1"
     assert defines["EXTENSION"] == ".ozx" and defines["VERSION"] == __version__
     assert defines["GUI_EXE"] == "ozx-viewer-gui.exe" and defines["MIME_TYPE"] == ID.MIME_TYPE

@@ -31,10 +31,10 @@ uninstall() {
   done < "$MANIFEST"
   rm -rf -- "$LIB"
   # folders the install created and that are empty now
-  for dir in "$DATA/thumbnailers" "$DATA/metainfo" "$DATA/mime/packages"; do rmdir -- "$dir" 2>/dev/null || true; done
+  for dir in "$DATA/thumbnailers" "$DATA/metainfo"; do rmdir -- "$dir" 2>/dev/null || true; done
   find "$DATA/icons/hicolor" -depth -type d -empty -delete 2>/dev/null || true
   refresh
-  echo "OZX Viewer removed for $USER."
+  echo "OZX Viewer removed for ${USER:-$(id -un)}."
 }
 
 # A desktop-entry Exec argument: quoted (with \\ escapes) unless it is plain.
@@ -69,4 +69,4 @@ while IFS= read -r -d '' file; do
 done < <(find "$SOURCE/share" -type f -print0)
 printf '%s\n' "${files[@]}" > "$MANIFEST"
 refresh
-echo "OZX Viewer installed for $USER: $PREFIX/bin/ozx-viewer (.ozx files open with it)."
+echo "OZX Viewer installed for ${USER:-$(id -un)}: $PREFIX/bin/ozx-viewer (.ozx files open with it)."

@@ -8,19 +8,10 @@
 # No maintainer scripts: shared-mime-info, desktop-file-utils and hicolor-icon-theme update
 # their caches through dpkg triggers. Depends comes from dpkg-shlibdeps on every ELF file.
 set -euo pipefail
-REPO="$(cd "$(dirname "$0")/../.." && pwd)"
-DIST="${1:-$REPO/dist/ozx-viewer}"
-OUT="$(mkdir -p "${2:-$REPO/dist}" && cd "${2:-$REPO/dist}" && pwd)"
-DEFAULT_PYTHON="$REPO/.venv/bin/python"; [ -x "$DEFAULT_PYTHON" ] || DEFAULT_PYTHON=python3
-export PYTHON="${PYTHON:-$DEFAULT_PYTHON}"
 for tool in dpkg-deb dpkg-shlibdeps; do
   command -v $tool >/dev/null || { echo "build_deb.sh: $tool is missing (apt-get install dpkg-dev)" >&2; exit 2; }
 done
-
-WORK="$(mktemp -d)"; trap 'rm -rf "$WORK"' EXIT
-STAGE="$WORK/stage"
-bash "$REPO/installers/linux/stage.sh" "$DIST" "$STAGE"
-VERSION=$("$PYTHON" -c "import sys; sys.path.insert(0, '$REPO'); from viewer import __version__; print(__version__)")
+source "$(dirname "$0")/common.sh"
 SUMMARY=$("$PYTHON" -c "import sys; sys.path.insert(0, '$REPO'); from viewer.identity import SUMMARY; print(SUMMARY)")
 ARCH=$(dpkg --print-architecture)
 

@@ -7,14 +7,7 @@
 # Writes OUT_DIR/ozx-viewer-VERSION-linux-ARCH.tar.gz and prints its path. Users unpack it and
 # run ./install-user.sh (./install-user.sh --uninstall removes it again).
 set -euo pipefail
-REPO="$(cd "$(dirname "$0")/../.." && pwd)"
-DIST="${1:-$REPO/dist/ozx-viewer}"
-OUT="$(mkdir -p "${2:-$REPO/dist}" && cd "${2:-$REPO/dist}" && pwd)"
-DEFAULT_PYTHON="$REPO/.venv/bin/python"; [ -x "$DEFAULT_PYTHON" ] || DEFAULT_PYTHON=python3
-export PYTHON="${PYTHON:-$DEFAULT_PYTHON}"
-WORK="$(mktemp -d)"; trap 'rm -rf "$WORK"' EXIT
-bash "$REPO/installers/linux/stage.sh" "$DIST" "$WORK/ozx-viewer"
-VERSION=$("$PYTHON" -c "import sys; sys.path.insert(0, '$REPO'); from viewer import __version__; print(__version__)")
+source "$(dirname "$0")/common.sh"
 TARBALL="$OUT/ozx-viewer-${VERSION}-linux-$(uname -m).tar.gz"
 tar -C "$WORK" --owner=0 --group=0 -czf "$TARBALL" ozx-viewer
 echo "$TARBALL"

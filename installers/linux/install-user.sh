@@ -34,6 +34,9 @@ uninstall() {
   for dir in "$DATA/thumbnailers" "$DATA/metainfo"; do rmdir -- "$dir" 2>/dev/null || true; done
   find "$DATA/icons/hicolor" -depth -type d -empty -delete 2>/dev/null || true
   refresh
+  # caches that only described our files (no other type or entry left): not the user's any more
+  [ -n "$(ls -A "$DATA/mime/packages" 2>/dev/null)" ] || rm -rf -- "$DATA/mime"
+  [ "$(ls -A "$DATA/applications" 2>/dev/null)" != "mimeinfo.cache" ] || rm -rf -- "$DATA/applications"
   echo "OZX Viewer removed for ${USER:-$(id -un)}."
 }
 
@@ -55,6 +58,7 @@ ln -sfn "$LIB/ozx-viewer" "$PREFIX/bin/ozx-viewer"
 while IFS= read -r -d '' file; do
   relative="${file#"$SOURCE/share/"}"
   target="$DATA/$relative"
+  [[ "$relative" != doc/* ]] || continue
   mkdir -p "$(dirname "$target")"
   case "$relative" in
     applications/*.desktop)
@@ -62,7 +66,6 @@ while IFS= read -r -d '' file; do
           -e "s|^TryExec=ozx-viewer$|TryExec=$(printf '%s' "$LIB/ozx-viewer" | sed 's/[&|\\]/\\&/g')|" "$file" > "$target" ;;
     thumbnailers/*)
       sed "s|/usr/lib/ozx-viewer/ozx-viewer|$(printf '%s' "$LIB/ozx-viewer" | sed 's/[&|\\]/\\&/g')|g" "$file" > "$target" ;;
-    doc/*) continue ;;
     *) cp "$file" "$target" ;;
   esac
   files+=("$target")

@@ -208,7 +208,7 @@ def main() -> int:
     if len(sys.argv) == 3 and sys.argv[1] == "--case":
         group, kind = sys.argv[2].split("-", 1)
         print(f"{_present(kind) * 1000:.1f}" if group == "present" else _pan(kind), flush=True)
-        os._exit(0)  # PySide6 6.12 can crash while tearing down at interpreter exit
+        return 0
     print(f"One frame at {WIDTH}×{HEIGHT}, median of {FRAMES} (ms):")
     for case, label in CASES.items():
         result = subprocess.run([sys.executable, __file__, "--case", case], capture_output=True, text=True, timeout=120)

@@ -264,8 +264,7 @@ def main() -> int:
         profiler.dump_stats(args.profile)
     if "window" not in marks:
         print(json.dumps({"error": f"the viewer exited ({rc}) before creating its window"}))
-        sys.stdout.flush()
-        os._exit(0)
+        return 1
     log, monitor, script = made["log"], made["monitor"], made["script"]
     t_imported = marks["window"]
     result.update({
@@ -284,12 +283,7 @@ def main() -> int:
         print(json.dumps(result))
     else:
         print(json.dumps(result, indent=2))
-    sys.stdout.flush()
-    sys.stderr.flush()
-    # Interpreter teardown of this harness (not of the app: `ozx-viewer` itself exits 0) aborted
-    # with "bool_dealloc: deallocating True or False" (a refcount error inside a C extension) in
-    # every run; the result is printed already, so skip the teardown.
-    os._exit(0)
+    return 0
 
 
 if __name__ == "__main__":

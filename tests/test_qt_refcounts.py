@@ -8,6 +8,11 @@ CPython 3.12 these objects are not immortal, so the count reaches zero after min
 "Fatal Python error: bool_dealloc" (exit 134). pyproject.toml keeps PySide6 below 6.12; these
 probes tell whether the installed version may be used.
 
+A second, harmless defect is documented here too: PySide6 6.11.3 and 6.12.0 keep one extra
+reference to `None` for every call of a Python override of a void virtual (`mouseMoveEvent`) and
+for every `sendEvent` to a widget. Counts that only grow never reach zero, so these probes are
+only checked for not falling.
+
 Each probe runs in a fresh process (offscreen Qt: no display needed), because a binding with the
 defect aborts the interpreter that runs it.
 """
@@ -30,9 +35,11 @@ PROBE = textwrap.dedent(
     """
     import json, sys, threading
     from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, QTimer, Qt, Signal
-    from PySide6.QtGui import QGuiApplication, QWindow
+    from PySide6.QtCore import QEvent, QPointF
+    from PySide6.QtGui import QMouseEvent, QWindow
+    from PySide6.QtWidgets import QApplication, QWidget
 
-    app = QGuiApplication([])
+    app = QApplication([])
     CALLS = int(sys.argv[1])
 
     class Emitter(QObject):
@@ -73,6 +80,18 @@ PROBE = textwrap.dedent(
         window.setTitle("probe")
         QCoreApplication.processEvents()
 
+    class Widget(QWidget):
+        def mouseMoveEvent(self, event):  # a Python override of a void virtual
+            pass
+
+    widget = Widget()
+    point = QPointF(1, 1)
+
+    def mouse_moves():
+        event = QMouseEvent(QEvent.Type.MouseMove, point, point, point, Qt.MouseButton.NoButton,
+                            Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)
+        QApplication.sendEvent(widget, event)
+
     results = {
         "timer start/stop": drift(lambda: (timer.start(10), timer.stop())),
         "emit bool True": drift(lambda: emitter.flag.emit(True)),
@@ -81,6 +100,7 @@ PROBE = textwrap.dedent(
         "isActive()": drift(lambda: timer.isActive()),
         "QWindow.event override": drift(window_events),
         "queued bool from a thread": drift(queued_from_thread),
+        "void override (grows)": drift(mouse_moves),
     }
     print(json.dumps(results))
     """
@@ -99,7 +119,7 @@ def test_qt_calls_and_signals_keep_the_reference_counts_of_none_true_and_false()
 
     results = run_probe()
     drifting = {probe: changes for probe, changes in results.items()
-                if any(abs(change) > NOISE for change in changes.values())}
+                if any(change < -NOISE or (change > NOISE and "grows" not in probe) for change in changes.values())}
     assert not drifting, (
         f"PySide6 {PySide6.__version__} on Python {sys.version.split()[0]} changes reference counts "
         f"it does not own over {CALLS} calls: {drifting}")

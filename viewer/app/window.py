@@ -44,6 +44,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(APP_NAME)
         self.resize(*DEFAULT_SIZE)
         self.setAcceptDrops(True)
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.session: ImageSession | None = None
         self.channel_panel: ChannelPanel | None = None
         self.label_panel: LabelPanel | None = None

@@ -94,14 +94,15 @@ class ImageCanvas(scene.SceneCanvas):
         self._widget.setVisible(visible)
 
     def close(self) -> None:
-        """Stop rendering and delete the widget (with its native window)."""
+        """Stop rendering (again: nothing happens)."""
         self._renderer.close()
         self._frame_timer.stop()
         super().close()
-        # Deleted from the event loop: deleting it here left a wrapper that PySide's teardown at
-        # process exit released again (segmentation fault after every session).
-        if shiboken6.isValid(self._widget):  # closing twice does nothing
-            self._widget.deleteLater()
+        # The container (and the native window in it) is deleted with its parent widget: deleting
+        # it here, in C++, would leave PySide a dangling child wrapper to touch when the parent
+        # goes (a segfault at every quit).
+        if shiboken6.isValid(self._widget) and self._widget.parent() is None:
+            self._widget.hide()
 
     # ---- frame pacing ------------------------------------------------------------------------
     def update(self, node=None) -> None:

@@ -1,7 +1,8 @@
-"""`python -m viewer` runs the `ozx-viewer` command."""
+"""`python -m viewer` runs the `ozx-viewer` command (also the PyInstaller entry script)."""
 
 import sys
 
-from .cli import main
+from viewer.cli import main
 
-sys.exit(main())
+if __name__ == "__main__":
+    sys.exit(main())

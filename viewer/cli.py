@@ -1,4 +1,5 @@
-"""The `ozx-viewer` command: open the viewer, or `info` / `validate` a file in the terminal."""
+"""The `ozx-viewer` command: open the viewer, `info` / `validate` a file in the terminal, or check
+an installation with `--self-test`."""
 
 from __future__ import annotations
 
@@ -24,6 +25,9 @@ def _parser() -> argparse.ArgumentParser:
         "`ozx-viewer thumbnail FILE OUT.png` draws a thumbnail.",
     )
     parser.add_argument("--version", action="version", version=f"ozx-viewer {__version__}")
+    parser.add_argument("--self-test", nargs="?", const="", metavar="FILE",
+                        help="open FILE (default: the bundled sample) on the current display, check that an "
+                        "image is shown and every level reads; exit 0 or 1")
     sub = parser.add_subparsers(dest="command")
     info = sub.add_parser("info", help="describe the images of a file")
     info.add_argument("file")
@@ -46,6 +50,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if _is_gui(args):
         return _run_gui(args)
     parsed = _parser().parse_args(args)
+    if parsed.self_test is not None:
+        return _run_gui([parsed.self_test] if parsed.self_test else [], self_test=True)
     if parsed.command is None:
         return _run_gui([])
     try:
@@ -136,7 +142,7 @@ def _is_gui(args: list[str]) -> bool:
     return not first.startswith("-")
 
 
-def _run_gui(args: list[str]) -> int:
+def _run_gui(args: list[str], self_test: bool = False) -> int:
     from .app.arrival import local_paths
     from .app.startup import PendingOpen, limit_heap_growth, sample_path
 
@@ -156,7 +162,7 @@ def _run_gui(args: list[str]) -> int:
     if refused and not paths:
         return EXIT_ERROR
     election = None
-    if not new_instance:
+    if not new_instance and not self_test:
         from .app.single_instance import elect
 
         election = elect()  # before reading or importing anything heavy
@@ -167,11 +173,14 @@ def _run_gui(args: list[str]) -> int:
     # Read the file on a thread while Qt and vispy are imported: the first frame needs both.
     pending = PendingOpen(paths[0])
     try:
-        from .app.main import run
+        if self_test:
+            from .app.self_test import run
+        else:
+            from .app.main import run
     except ImportError as exc:
         print(f"ozx-viewer: the viewer window cannot start ({exc})", file=sys.stderr)
         return EXIT_ERROR
-    return run(paths, pending, election)
+    return run(paths, pending) if self_test else run(paths, pending, election)
 
 
 if __name__ == "__main__":

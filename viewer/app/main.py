@@ -10,15 +10,13 @@ import vispy.scene  # noqa: F401,I001  (import order matters, see above)
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
+from ..identity import APP_ID, APP_NAME
 from .application import Application
 from .error_log import start_log
 from .single_instance import Election
 from .startup import PendingOpen, sample_path
-from .window import APP_NAME
 
 __all__ = ["run", "sample_path"]
-
-DESKTOP_FILE_NAME = "io.github.ozxviewer.OzxViewer"
 
 
 def run(paths: list[str], pending: PendingOpen | None = None, election: Election | None = None) -> int:
@@ -31,7 +29,7 @@ def run(paths: list[str], pending: PendingOpen | None = None, election: Election
     qapp = QApplication.instance() or QApplication(sys.argv[:1])
     qapp.setApplicationName(APP_NAME)
     qapp.setApplicationDisplayName(APP_NAME)
-    qapp.setDesktopFileName(DESKTOP_FILE_NAME)
+    qapp.setDesktopFileName(APP_ID)
     app = Application(qapp, election)
     try:
         window = app.new_window()

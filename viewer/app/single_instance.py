@@ -25,8 +25,9 @@ import time
 from pathlib import Path
 from typing import Callable
 
+from ..identity import APP_ID as APP_KEY
+
 PROTOCOL_VERSION = 1
-APP_KEY = "io.github.ozxviewer.OzxViewer"
 #: How long a loser of the election waits for the winner to listen (it may still be importing).
 HAND_OFF_PATIENCE_S = 15.0
 _RETRY_S = 0.05

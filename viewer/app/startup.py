@@ -16,12 +16,10 @@ DoneCallback = Callable[[object, "str | None"], None]
 
 
 def sample_path() -> Path:
-    """The bundled sample: next to a frozen executable's data, else in the source tree."""
-    candidates = []
-    frozen_root = getattr(sys, "_MEIPASS", None)
-    if frozen_root:
-        candidates.append(Path(frozen_root) / "resources" / "sample.ozx")
-    candidates.append(Path(viewer.__file__).resolve().parent.parent / "resources" / "sample.ozx")
+    """The bundled sample: package data of an installed wheel or a frozen bundle
+    (`viewer/resources/`), else the source tree's `resources/` (editable installs, checkouts)."""
+    package = Path(viewer.__file__).resolve().parent
+    candidates = [package / "resources" / "sample.ozx", package.parent / "resources" / "sample.ozx"]
     for candidate in candidates:
         if candidate.is_file():
             return candidate

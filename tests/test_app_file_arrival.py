@@ -51,7 +51,7 @@ def test_dropping_something_that_is_not_a_local_file_is_refused(window) -> None:
 def test_file_open_dialog_opens_the_chosen_file(qtbot, window, monkeypatch, tmp_path: Path) -> None:
     chosen = tmp_path / "picked.ozx"
     shutil.copy(sample_path(), chosen)
-    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *args, **kwargs: (str(chosen), ""))
+    monkeypatch.setattr(QFileDialog, "getOpenFileNames", lambda *args, **kwargs: ([str(chosen)], ""))
     QTimer.singleShot(0, window.open_dialog)
     qtbot.waitUntil(lambda: window.session is not None, timeout=TIMEOUT_MS)
     assert window.session.opened.path == str(chosen)

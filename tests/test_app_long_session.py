@@ -83,7 +83,9 @@ def settled(path: Path, seconds: float = 1.0) -> list[int]:
 def test_hundreds_of_zoom_pan_and_plane_steps_keep_refcounts_and_quit_cleanly(tmp_path: Path) -> None:
     image = stack_file(tmp_path)
     samples = tmp_path / "refcounts.jsonl"
-    env = dict(os.environ, QT_QPA_PLATFORM="xcb", XDG_CONFIG_HOME=str(tmp_path / "config"))
+    (tmp_path / "runtime").mkdir(mode=0o700)
+    env = dict(os.environ, QT_QPA_PLATFORM="xcb", XDG_CONFIG_HOME=str(tmp_path / "config"),
+               XDG_STATE_HOME=str(tmp_path / "state"), XDG_RUNTIME_DIR=str(tmp_path / "runtime"))
     process = subprocess.Popen([sys.executable, "-c", RUNNER, str(samples), str(image)], env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:

@@ -76,7 +76,7 @@ def test_frozen_app_shows_the_channels_of_a_real_ozx(bundle: Path, tmp_path: Pat
     path = write_two_channel_ozx(tmp_path / "halves.ozx", "halves")
     process = subprocess.Popen([str(bundle / "ozx-viewer"), str(path)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
-        assert wait_for_window("halves — OZX Viewer"), "no window titled with the image name"
+        assert wait_for_window("halves.ozx — OZX Viewer"), "no window titled with the image name"
         deadline = time.monotonic() + 30
         red = green = 0
         while time.monotonic() < deadline and min(red, green) < 20_000:

@@ -64,7 +64,7 @@ HARD_TIMEOUT_S = 240.0
 
 
 def _instrument_app(setup, marks: dict) -> None:
-    """Make `viewer.app.main` (when the CLI imports it) use a MainWindow subclass that calls
+    """Make `viewer.app.application` (when the app imports it) open MainWindow subclasses that calls
     `setup(window)` after its __init__, and record when the file's opening was first requested
     (`PendingOpen` of viewer.app.startup if the app has it, or `MainWindow.open_path`), without
     importing Qt earlier than the app itself does."""
@@ -100,7 +100,7 @@ def _instrument_app(setup, marks: dict) -> None:
 
     class Hook(importlib.abc.MetaPathFinder):
         def find_spec(self, name, path, target=None):
-            if name != "viewer.app.main":
+            if name != "viewer.app.application":
                 return None
             sys.meta_path.remove(self)
             spec = importlib.util.find_spec(name)

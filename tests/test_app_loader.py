@@ -124,10 +124,10 @@ def test_the_gui_command_starts_reading_before_the_window_exists(monkeypatch) ->
     from viewer.app.startup import sample_path
 
     calls: list[tuple[list[str], PendingOpen]] = []
-    monkeypatch.setattr(main_module, "run", lambda paths, pending=None: calls.append((paths, pending)) or 0)
-    assert cli._run_gui([]) == 0
+    monkeypatch.setattr(main_module, "run", lambda paths, pending=None, election=None: calls.append((paths, pending)) or 0)
+    assert cli._run_gui(["--new-instance"]) == 0  # no election: this test process must not become the instance
     (paths, pending), = calls
-    assert paths == [] and pending.path == str(sample_path())
+    assert paths == [str(sample_path())] and pending.path == str(sample_path())
     done = threading.Event()
     outcomes: list[object] = []
     pending.add_done_callback(lambda result, _message: (outcomes.append(result), done.set()))

@@ -7,6 +7,7 @@ few), which the first frame shows; the window's tile stream starts with them in 
 from __future__ import annotations
 
 import logging
+import math
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -29,6 +30,9 @@ FIRST_TILES_MAX_BYTES = 64 << 20
 #: ...else, when it is virtual, its centre tiles are built for about this long.
 FIRST_TILES_SECONDS = 0.6
 FIRST_TILES_THREADS = 2
+#: Larger chunk grids of the stored level than this are left to the tile stream: a single virtual
+#: tile of such a grid may take longer than the whole opening should.
+FIRST_TILES_MAX_CHUNKS = 1 << 18
 
 
 @dataclass
@@ -73,8 +77,8 @@ def read_first_tiles(opened: OpenedImage) -> dict[TileKey, np.ndarray]:
     keys = [TileKey(index, opened.start_plane, ty, tx) for ty in range(rows) for tx in range(cols)]
     deadline = None
     if rows * cols > FIRST_TILES_MAX or nbytes > FIRST_TILES_MAX_BYTES:
-        if not geometry.virtual:
-            return {}
+        if not geometry.virtual or _stored_chunks(opened, loader.pyramid.stored_count - 1) > FIRST_TILES_MAX_CHUNKS:
+            return {}  # one virtual tile of an absurd grid could outlast the deadline: the stream makes it
         centre = (rows - 1) / 2, (cols - 1) / 2
         keys.sort(key=lambda k: (k.ty - centre[0]) ** 2 + (k.tx - centre[1]) ** 2)
         deadline = time.monotonic() + FIRST_TILES_SECONDS
@@ -84,6 +88,12 @@ def read_first_tiles(opened: OpenedImage) -> dict[TileKey, np.ndarray]:
     with ThreadPoolExecutor(FIRST_TILES_THREADS) as pool:
         parts = pool.map(lambda i: _read_tiles(loader, keys[i::FIRST_TILES_THREADS], deadline), range(FIRST_TILES_THREADS))
         return {key: tile for part in parts for key, tile in part.items()}
+
+
+def _stored_chunks(opened: OpenedImage, level: int) -> int:
+    """Chunks of stored level `level` in one plane (rows × columns of the chunk grid)."""
+    stored, layout = opened.image.levels[level], opened.layout
+    return math.prod(-(-stored.shape[a] // max(stored.chunks[a], 1)) for a in (layout.row, layout.col))
 
 
 def _read_tiles(loader: TileLoader, keys: list[TileKey], deadline: float | None = None) -> dict[TileKey, np.ndarray]:

@@ -3,6 +3,7 @@ label maps shown (no Qt, no GL: the viewer and the thumbnail renderer share thes
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 
 import numpy as np
@@ -76,11 +77,16 @@ def _window_sample(image: Image, layout: PlaneLayout, plane: tuple[int, ...]) ->
     level = image.levels[-1]
     array, finest = level.array, image.levels[0].shape
     plane_axes = (layout.row, layout.col)  # filled below: never an index per pixel of a huge level
-    indices = [np.arange(0 if a in plane_axes else n, dtype=np.int64) for a, n in enumerate(level.shape)]
+    # Never an index per entry of an axis the file claims: the plane axes are filled below, the
+    # slider axes hold the plane, the channel axis the channels the image shows.
+    indices = [np.zeros(1, dtype=np.int64) for _ in level.shape]
+    if layout.channel is not None:
+        indices[layout.channel] = np.arange(min(level.shape[layout.channel], max(len(image.channels), 1)))
     for axis, index in zip(layout.sliders, plane):
         indices[axis] = np.array([level_index(index, finest[axis], level.shape[axis])])
     grid = [-(-level.shape[a] // array.chunks[a]) for a in plane_axes]
-    picked = [min(g, AUTO_SAMPLE_CHUNKS) for g in grid]  # more could never fit (absurd shapes)
+    side = math.isqrt(AUTO_SAMPLE_CHUNKS)  # more rows × columns of chunks could never fit
+    picked = [min(g, side) for g in grid]
     while True:
         for k, axis in enumerate(plane_axes):
             chunk, size = array.chunks[axis], level.shape[axis]

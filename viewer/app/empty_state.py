@@ -41,8 +41,10 @@ class EmptyState(QWidget):
         buttons.addStretch(1)
         column = QVBoxLayout(self)
         column.addStretch(2)
-        for widget in (self.title, self.details_button, self.detail):
-            column.addWidget(widget, 0, Qt.AlignmentFlag.AlignHCenter)
+        # The labels take the whole width (centred text): squeezed to their hint, wrapped text is cut.
+        column.addWidget(self.title)
+        column.addWidget(self.details_button, 0, Qt.AlignmentFlag.AlignHCenter)
+        column.addWidget(self.detail)
         column.addSpacing(12)
         column.addLayout(buttons)
         column.addSpacing(12)

@@ -172,3 +172,40 @@ def test_another_image_of_the_file_is_shown_without_reopening_it(qtbot, window, 
     session = window.session.opened.session
     open_and_wait(qtbot, window, sample_path())  # another file replaces the image
     qtbot.waitUntil(lambda: session.closed, timeout=TIMEOUT_MS)  # the last image let go of the file
+
+
+def test_tiles_that_cannot_be_read_are_hatched_and_named(qtbot, window, tmp_path: Path) -> None:
+    """A corrupt level-0 chunk: the coarser level stays under a hatched overlay there, a message
+    says so, and the rest of the view is exact."""
+    from viewer.render.failed_visual import HATCH_PERIOD_PX
+
+    root = tmp_path / "broken.zarr"
+    data = np.full((1024, 1024), 200, np.uint8)
+    write_image(root, "", [data, data[::2, ::2].copy()], "yx", chunks=(512, 512),
+                omero=omero_channels(["FFFFFF"], [(0, 255)]))
+    (root / "0" / "c" / "0" / "1").write_bytes(b"\x13\x37" * 40)  # the top-right chunk of level 0
+    messages: list[str] = []
+    window.statusBar().messageChanged.connect(messages.append)
+    window.open_path(str(root))
+    qtbot.waitUntil(lambda: window.session is not None, timeout=TIMEOUT_MS)
+    canvas, stream = window.canvas, window.session.stream
+    canvas.show_rect((0.0, 0.0, 512.0, 512.0 * canvas.view.size[1] / canvas.view.size[0]))  # 1:1, the top half
+    qtbot.waitUntil(lambda: bool(stream.failed_keys and window.session.failed_overlay.rects), timeout=TIMEOUT_MS)
+    qtbot.waitUntil(lambda: stream.idle(), timeout=TIMEOUT_MS)
+    assert any(m.startswith("Some tiles of this image cannot be read") for m in messages)
+    assert [k.level for k in stream.failed_keys] == [0]
+    x0, y0, x1, y1 = window.session.failed_overlay.rects[0]
+    assert (x0, y0) == (256.0, 0.0) and x1 == 512.0  # world units: 0.5 µm pixels
+    shot = screenshot(canvas).astype(int)
+    height, width = shot.shape[:2]
+    left = shot[10: height // 4, 10: width // 2 - 10]
+    assert (left == 200).all()  # readable tiles: exact
+    right = shot[10: height // 4, width // 2 + 10: width - 10]
+    stripes = (right[..., 0] > right[..., 2] + 60)
+    shaded = np.all(right < 150, axis=-1)
+    assert stripes.mean() > 0.15 and shaded.mean() > 0.5  # hatched: light stripes over a darkened coarse level
+    assert not np.any(np.all(right == 200, axis=-1))
+    # the stripes repeat every HATCH_PERIOD_PX screen pixels along a row
+    row = stripes[0]
+    starts = np.flatnonzero(row[1:] & ~row[:-1])
+    assert len(starts) > 3 and set(np.diff(starts)) <= {int(HATCH_PERIOD_PX)}

@@ -35,8 +35,9 @@ class ImageSession(QObject):
         self.slots = channel_slots(image)
         self._scale = texture_scale(image.levels[0].dtype)
         self.composite = canvas.add_composite(self.slots)
+        self.failed_overlay = canvas.add_failed_overlay()
         loader = tile_loader(opened)
-        self.stream = self._stream(self.composite, loader.geometries, loader)
+        self.stream = self._stream(self.composite, loader.geometries, loader, failed_overlay=self.failed_overlay)
         for key, tile in opened.first_tiles.items():  # read while opening: the first frame needs no load
             self.stream.cache.put(key, tile)
         opened.first_tiles = {}
@@ -80,7 +81,7 @@ class ImageSession(QObject):
         streams = [self.stream] + [s for _, s in self._label_layers.values()]
         for stream in streams:
             stream.close()
-        for layer in [self.composite] + [l for l, _ in self._label_layers.values()]:
+        for layer in [self.composite, self.failed_overlay] + [l for l, _ in self._label_layers.values()]:
             self._canvas.remove_layer(layer)
         session = self.opened.session
         schedulers = [stream.scheduler for stream in streams]  # no QObject may end on that thread
@@ -121,8 +122,9 @@ class ImageSession(QObject):
         self._canvas.update()
 
     # ---- helpers ---------------------------------------------------------------------------
-    def _stream(self, visual, geometries, loader, planes=None) -> TileStream:
-        stream = TileStream(self._canvas, visual, geometries, loader, planes or (lambda tile: list(tile)), self._budget)
+    def _stream(self, visual, geometries, loader, planes=None, failed_overlay=None) -> TileStream:
+        stream = TileStream(self._canvas, visual, geometries, loader, planes or (lambda tile: list(tile)), self._budget,
+                            failed_overlay=failed_overlay)
         stream.loading_changed.connect(lambda _on: self.loading_changed.emit(self.loading))
         stream.failed.connect(self.failed)
         return stream

@@ -203,7 +203,7 @@ class MainWindow(QMainWindow):
         session = ImageSession(self.canvas, opened, state, self.budget)
         session.loading_changed.connect(self.canvas.set_loading)
         session.loading_changed.connect(lambda loading: loading or release_free_memory())
-        session.failed.connect(lambda message: self.statusBar().showMessage(message, 5000))
+        session.failed.connect(lambda message: self.statusBar().showMessage(message, 15000))
         self.session = session
         self._build_panels(state, session)
         self._build_sliders(state)

@@ -17,6 +17,7 @@ from ..tiles import View
 from .canvas_window import CanvasWindow
 from .overlay import CanvasOverlay
 from .render_thread import FrameRenderer, GlirCollector
+from .failed_visual import FailedTiles
 from .tile_visual import CompositeTiles, LabelTiles
 from .units import format_length, nice_length
 
@@ -179,6 +180,12 @@ class ImageCanvas(scene.SceneCanvas):
     def add_labels(self, opacity: float = 0.5) -> LabelTiles:
         layer = LabelTiles(opacity, parent=self.view.scene)
         layer.order = 1
+        return layer
+
+    def add_failed_overlay(self) -> FailedTiles:
+        """Hatching over parts whose tiles cannot be read, drawn over every image and label layer."""
+        layer = FailedTiles(parent=self.view.scene)
+        layer.order = 2
         return layer
 
     def remove_layer(self, layer: scene.Node) -> None:

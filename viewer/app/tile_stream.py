@@ -184,6 +184,11 @@ class TileStream(QObject):
                 return index, texel(tile, row - ty * geometry.tile[0], col - tx * geometry.tile[1])
         return None
 
+    def tile_now(self, key: TileKey) -> np.ndarray:
+        """Tile `key` from the cache, else read at once (any thread; for samples, not for drawing)."""
+        tile = self.cache.get(key)
+        return tile if tile is not None else self._loader(key)
+
     def failed_boxes(self, level: int, visible: list[tuple[int, int]]) -> list[tuple[float, float, float, float]]:
         """World boxes of the `visible` tiles of `level` on the current plane that failed to load."""
         if not self.failed_keys:

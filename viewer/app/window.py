@@ -29,6 +29,7 @@ from .empty_state import EmptyState
 from .error_log import log_dir
 from ..ome.model import Image
 from ..tiles import MemoryBudget
+from .contrast_sampler import ContrastSampler
 from .image_session import ImageSession
 from .opening import DocumentOpener, OpenedImage, PendingOpen
 from .panels import ChannelPanel, LabelPanel
@@ -65,6 +66,7 @@ class MainWindow(QMainWindow):
         self.budget: MemoryBudget = shell.budget if shell is not None else MemoryBudget(cache_budget())
         self.session: ImageSession | None = None
         self.state: ViewState | None = None
+        self.sampler: ContrastSampler | None = None
         self.channel_panel: ChannelPanel | None = None
         self.label_panel: LabelPanel | None = None
         self.plane_sliders: list[QSlider] = []
@@ -218,6 +220,9 @@ class MainWindow(QMainWindow):
         QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
 
     def _close_session(self) -> None:
+        if self.sampler is not None:
+            self.sampler.close()
+            self.sampler = None
         if self.session is not None:
             self.session.close()
             self.session = None
@@ -234,7 +239,8 @@ class MainWindow(QMainWindow):
         box = QWidget()
         column = QVBoxLayout(box)
         column.setContentsMargins(0, 0, 0, 0)
-        self.channel_panel = ChannelPanel(state, session.slots, state.image.levels[0].dtype)
+        self.sampler = ContrastSampler(session, state)
+        self.channel_panel = ChannelPanel(state, session.slots, state.image.levels[0].dtype, self.sampler)
         column.addWidget(self.channel_panel)
         self.label_panel = None
         if state.labels:

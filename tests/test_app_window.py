@@ -209,3 +209,24 @@ def test_tiles_that_cannot_be_read_are_hatched_and_named(qtbot, window, tmp_path
     row = stripes[0]
     starts = np.flatnonzero(row[1:] & ~row[:-1])
     assert len(starts) > 3 and set(np.diff(starts)) <= {int(HATCH_PERIOD_PX)}
+
+
+def test_planes_show_their_physical_position_and_play(qtbot, window, tmp_path: Path) -> None:
+    root, data = write_stack(tmp_path)
+    open_and_wait(qtbot, window, root)
+    assert [label.text() for label in window._plane_labels] == ["0 / 1", "3 / 4 · 3 µm"]  # t has no unit
+    window.state.set_plane((1, 2))
+    assert [s.value() for s in window.plane_sliders] == [1, 2]
+    assert window._plane_labels[1].text() == "2 / 4 · 2 µm"
+
+    player = window.players[1]  # z
+    seen: list[int] = []
+    window.state.plane_changed.connect(lambda plane: seen.append(plane[1]))
+    player.play()
+    qtbot.waitUntil(lambda: len(seen) >= 6, timeout=TIMEOUT_MS)
+    player.stop()
+    assert seen[:6] == [3, 4, 0, 1, 2, 3]  # wraps at the end
+    wait_sharp(qtbot, window)
+    z = window.state.plane[1]
+    shot = screenshot(window.canvas)
+    assert tuple(shot[shot.shape[0] * 3 // 4, shot.shape[1] // 2]) == (10 + z + 1,) * 3  # the plane played to is shown

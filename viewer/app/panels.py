@@ -75,6 +75,8 @@ class ChannelPanel(QWidget):
             reset = QPushButton("Reset")
             reset.setToolTip("Back to the window the image opened with")
             reset.clicked.connect(lambda _=False, i=i: state.reset_channel(i))
+            for button in (auto, reset):
+                button.setMaximumWidth(button.fontMetrics().horizontalAdvance(button.text()) + 20)
             for column, widget in enumerate((active, swatch, spins[0], spins[1], inverted, auto, reset)):
                 layout.addWidget(widget, row, column)
             histogram = HistogramWidget(state, i, integer)

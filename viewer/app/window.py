@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QScrollArea,
     QSlider,
     QStackedWidget,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -30,6 +31,7 @@ from .error_log import log_dir
 from ..ome.model import Image
 from ..tiles import MemoryBudget
 from .contrast_sampler import ContrastSampler
+from .plane_player import FRAMES_PER_SECOND, PlanePlayer
 from .image_session import ImageSession
 from .opening import DocumentOpener, OpenedImage, PendingOpen
 from .panels import ChannelPanel, LabelPanel
@@ -71,6 +73,7 @@ class MainWindow(QMainWindow):
         self.label_panel: LabelPanel | None = None
         self.plane_sliders: list[QSlider] = []
         self._plane_labels: list[QLabel] = []
+        self.players: list[PlanePlayer] = []
 
         central = QWidget()
         layout = QVBoxLayout(central)
@@ -208,7 +211,7 @@ class MainWindow(QMainWindow):
         session.failed.connect(lambda message: self.statusBar().showMessage(message, 15000))
         self.session = session
         self._build_panels(state, session)
-        self._build_sliders(state)
+        self._build_sliders(state, session)
         self._settle_layout()
         self.fit()
         state.set_view(self.canvas.world_view())
@@ -220,6 +223,8 @@ class MainWindow(QMainWindow):
         QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
 
     def _close_session(self) -> None:
+        for player in self.players:
+            player.stop()
         if self.sampler is not None:
             self.sampler.close()
             self.sampler = None
@@ -250,35 +255,50 @@ class MainWindow(QMainWindow):
         self._dock_scroll.setWidget(box)
         self._dock.setMinimumWidth(box.sizeHint().width() + 24)
 
-    def _build_sliders(self, state: ViewState) -> None:
+    def _build_sliders(self, state: ViewState, session: ImageSession) -> None:
         while self._slider_grid.count():
             self._slider_grid.takeAt(0).widget().deleteLater()
+        for player in self.players:
+            player.stop()
         self.plane_sliders = []
         self._plane_labels = []
+        self.players = []
         image = state.image
+        stream = session.stream
         for row, (axis, size) in enumerate(zip(state.layout.sliders, state.plane_sizes)):
             slider = QSlider(Qt.Orientation.Horizontal)
             slider.setRange(0, size - 1)
             slider.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # arrow keys belong to the window shortcuts
             slider.valueChanged.connect(lambda _v: state.set_plane(tuple(s.value() for s in self.plane_sliders)))
             value = QLabel()
+            value.setMinimumWidth(value.fontMetrics().horizontalAdvance(f"{size - 1} / {size - 1} · 000.0 mm"))
+            player = PlanePlayer(state, row, lambda: stream.sharp() or stream.idle())
+            play = QToolButton()
+            play.setText("▶")
+            play.setToolTip(f"Play through {image.axes[axis].name} ({FRAMES_PER_SECOND} planes per second)")
+            play.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            play.clicked.connect(player.toggle)
+            player.playing_changed.connect(lambda on, play=play: play.setText("■" if on else "▶"))
             self._slider_grid.addWidget(QLabel(image.axes[axis].name), row, 0)
-            self._slider_grid.addWidget(slider, row, 1)
-            self._slider_grid.addWidget(value, row, 2)
+            self._slider_grid.addWidget(play, row, 1)
+            self._slider_grid.addWidget(slider, row, 2)
+            self._slider_grid.addWidget(value, row, 3)
             self.plane_sliders.append(slider)
             self._plane_labels.append(value)
+            self.players.append(player)
         self._show_plane(state.plane)
         state.plane_changed.connect(self._show_plane)
         self._slider_box.setVisible(bool(self.plane_sliders))
 
     def _show_plane(self, plane: tuple[int, ...]) -> None:
         """Sliders and their read-outs follow the state (a change never echoes back)."""
-        sizes = self.state.plane_sizes if self.state is not None else []
-        for slider, label, value, size in zip(self.plane_sliders, self._plane_labels, plane, sizes):
+        if self.state is None:
+            return
+        for slider, label, value, text in zip(self.plane_sliders, self._plane_labels, plane, self.state.plane_texts()):
             slider.blockSignals(True)
             slider.setValue(value)
             slider.blockSignals(False)
-            label.setText(f"{value} / {size - 1}")
+            label.setText(text)
 
     def step_axis(self, kind: str, delta: int) -> None:
         """Move the first slider axis of type `kind` ("space" = z, "time" = t) by `delta`."""

@@ -132,6 +132,12 @@ def test_planes_keys_labels_and_status(qtbot, window, tmp_path: Path) -> None:
     qtbot.waitUntil(lambda: "(level 0)" in window.describe_point(*canvas.to_world((30.5, 20.5))), timeout=TIMEOUT_MS)
     assert "ch0 15" in window.describe_point(*canvas.to_world((30.5, 20.5)))
 
+    # The label map's name and the id under the cursor, while the map is shown.
+    assert "cells" not in window.describe_point(*canvas.to_world((30.5, 20.5)))  # hidden
+    window.label_panel.boxes[0].setChecked(True)
+    qtbot.waitUntil(lambda: window.describe_point(*canvas.to_world((30.5, 20.5))).endswith("   cells: 7"), timeout=TIMEOUT_MS)
+    assert "cells" not in window.describe_point(*canvas.to_world((5.5, 5.5)))  # background: no label
+
 
 def test_fit_and_zoom_keys(qtbot, window) -> None:
     open_and_wait(qtbot, window, sample_path())

@@ -4,6 +4,7 @@ kept in step with the window's `ViewState`."""
 from __future__ import annotations
 
 import threading
+import weakref
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal
@@ -12,6 +13,7 @@ from ..ome.display_defaults import label_plane
 from ..render.canvas import ImageCanvas
 from ..render.textures import texture_scale
 from ..tiles import MemoryBudget, View
+from .label_probe import PENDING, LabelProbe
 from .loader import LabelTileLoader
 from .preparing import OpenedImage, channel_slots, tile_loader
 from .tile_stream import TileStream
@@ -24,6 +26,7 @@ class ImageSession(QObject):
 
     loading_changed = Signal(bool)
     failed = Signal(str)
+    label_ids_ready = Signal()
 
     def __init__(self, canvas: ImageCanvas, opened: OpenedImage, state: ViewState, budget: MemoryBudget) -> None:
         super().__init__()
@@ -42,6 +45,9 @@ class ImageSession(QObject):
             self.stream.cache.put(key, tile)
         opened.first_tiles = {}
         self._label_layers: dict[int, tuple[object, TileStream]] = {}
+        ref = weakref.ref(self)  # probe threads never keep this QObject alive
+        self._probes = [LabelProbe(LabelTileLoader(m.levels, m.layout, m.colors), lambda: _emit_ready(ref))
+                        for m in image.labels]
         self._apply_styles()
         self.stream.set_plane(state.plane)
         for index, style in enumerate(state.labels):
@@ -74,10 +80,26 @@ class ImageSession(QObject):
     def value_at(self, x: float, y: float) -> tuple[int, np.ndarray] | None:
         return self.stream.value_at(x, y)
 
+    def label_ids_at(self, x: float, y: float) -> tuple[list[tuple[str, int]], bool]:
+        """([(label map name, id)] of the shown label maps with a label at world (x, y), whether
+        every id is known yet); `label_ids_ready` is emitted when a missing one arrives."""
+        found, complete = [], True
+        for index, (label_map, probe) in enumerate(zip(self.opened.image.labels, self._probes)):
+            if not self.state.labels[index].visible:
+                continue
+            value = probe.value_at(x, y, self._label_plane(index))
+            if value is PENDING:
+                complete = False
+            elif value:
+                found.append((label_map.name, value))
+        return found, complete
+
     def close(self) -> None:
         """Stop all loading, remove the layers and let go of the file once loads have stopped."""
         for event, callback in self._bindings:
             event.disconnect(callback)
+        for probe in self._probes:
+            probe.close()
         streams = [self.stream] + [s for _, s in self._label_layers.values()]
         for stream in streams:
             stream.close()
@@ -139,3 +161,9 @@ class ImageSession(QObject):
 
     def _label_plane(self, index: int) -> tuple[int, ...]:
         return label_plane(self.opened.image, self.state.plane, self.opened.image.labels[index])
+
+
+def _emit_ready(ref: weakref.ref) -> None:
+    session = ref()
+    if session is not None:
+        session.label_ids_ready.emit()

@@ -209,6 +209,7 @@ class MainWindow(QMainWindow):
         session.loading_changed.connect(self.canvas.set_loading)
         session.loading_changed.connect(lambda loading: loading or release_free_memory())
         session.failed.connect(lambda message: self.statusBar().showMessage(message, 15000))
+        session.label_ids_ready.connect(self.canvas.update)  # the read-out is read again with the next frame
         self.session = session
         self._build_panels(state, session)
         self._build_sliders(state, session)
@@ -348,14 +349,17 @@ class MainWindow(QMainWindow):
             return "", True
         xu, yu = abbreviate(image.axes[layout.col].unit), abbreviate(image.axes[layout.row].unit)
         text = f"x {col}, y {row} px   ({x:.4g} {xu}, {y:.4g} {yu})"
+        labels, labels_known = self.session.label_ids_at(x, y)
+        label_text = "".join(f"   {name}: {value}" for name, value in labels)
         found = self.session.value_at(x, y)
         if found is None:
-            return text, False
+            return text + label_text, False
         level, values = found
         names = [c.label for c in image.channels]
         parts = [f"{name} {_format_value(v)}" for name, v in zip(names, values.tolist())]
         shown = self.session.stream.chosen_level()
-        return text + "   " + " · ".join(parts) + f"   (level {level})", shown is None or level <= shown
+        exact = (shown is None or level <= shown) and labels_known
+        return text + "   " + " · ".join(parts) + f"   (level {level})" + label_text, exact
 
     # ---- menus and keys ----------------------------------------------------------------------
     def _build_menu(self) -> None:

@@ -11,7 +11,8 @@ from PySide6.QtCore import QObject, Signal
 
 from ..ome.display_defaults import label_plane
 from ..render.canvas import ImageCanvas
-from ..render.textures import texture_scale
+from ..render.formats import pack_channels
+from ..render.textures import TextureStore, texture_scale
 from ..tiles import MemoryBudget, View
 from .label_probe import PENDING, LabelProbe
 from .loader import LabelTileLoader
@@ -41,6 +42,7 @@ class ImageSession(QObject):
         self.failed_overlay = canvas.add_failed_overlay()
         loader = tile_loader(opened)
         self.stream = self._stream(self.composite, loader.geometries, loader, failed_overlay=self.failed_overlay)
+        self.preview = self._preview_layer(opened)
         for key, tile in opened.first_tiles.items():  # read while opening: the first frame needs no load
             self.stream.cache.put(key, tile)
         opened.first_tiles = {}
@@ -105,6 +107,7 @@ class ImageSession(QObject):
             stream.close()
         for layer in [self.composite, self.failed_overlay] + [l for l, _ in self._label_layers.values()]:
             self._canvas.remove_layer(layer)
+        self._drop_preview()
         session = self.opened.session
         schedulers = [stream.scheduler for stream in streams]  # no QObject may end on that thread
 
@@ -117,7 +120,9 @@ class ImageSession(QObject):
 
     # ---- following the state -----------------------------------------------------------------
     def _apply_styles(self, _index: int = 0) -> None:
-        self.composite.set_styles(self.state.channels[: self.slots], self._scale)
+        for layer in (self.composite, self.preview):
+            if layer is not None:
+                layer.set_styles(self.state.channels[: self.slots], self._scale)
 
     def _apply_plane(self, plane: tuple[int, ...]) -> None:
         self.stream.set_plane(plane)
@@ -144,6 +149,32 @@ class ImageSession(QObject):
         self._canvas.update()
 
     # ---- helpers ---------------------------------------------------------------------------
+    def _preview_layer(self, opened: OpenedImage):
+        """The preview (if the image opened with one) as a composite layer under the tiles: it
+        shows wherever no tile is drawn yet."""
+        if opened.preview is None:
+            return None
+        layer = self._canvas.add_composite(self.slots)
+        layer.order = -1
+        self._preview_textures = TextureStore(1 << 62)
+        world = self.stream.geometries[0].world_bounds
+        layer.set_tiles([self._preview_textures.upload("preview", list(pack_channels(opened.preview)), world)])
+        opened.preview = None
+        self.stream.loading_changed.connect(self._drop_preview_when_built)
+        return layer
+
+    def _drop_preview_when_built(self, loading: bool) -> None:
+        """Once the overview is built, the preview could only show through transparent (NaN)
+        pixels, where it does not belong."""
+        if not loading and self.stream.overview_progress() == 1:
+            self._drop_preview()
+
+    def _drop_preview(self) -> None:
+        if self.preview is not None:
+            self._canvas.remove_layer(self.preview)
+            self._preview_textures.clear()
+            self.preview = None
+
     def _stream(self, visual, geometries, loader, planes=None, failed_overlay=None) -> TileStream:
         stream = TileStream(self._canvas, visual, geometries, loader, planes or (lambda tile: list(tile)), self._budget,
                             failed_overlay=failed_overlay)

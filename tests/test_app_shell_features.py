@@ -363,3 +363,53 @@ def test_a_read_only_file_in_a_read_only_folder_is_never_written(qtbot, tmp_path
     assert opens, "the watch saw no open at all: it cannot have seen a write either"
     assert writes == []
     assert after == before
+
+
+# ---- the view as a picture -----------------------------------------------------------------------
+def _qimage_rgb(image) -> np.ndarray:
+    from PySide6.QtGui import QImage
+
+    image = image.convertToFormat(QImage.Format.Format_RGBA8888)
+    rows, cols = image.height(), image.width()
+    data = np.frombuffer(image.constBits(), np.uint8, count=image.bytesPerLine() * rows)
+    return data.reshape(rows, image.bytesPerLine())[:, : cols * 4].reshape(rows, cols, 4)[..., :3].copy()
+
+
+def test_export_view_equals_the_screen_and_copy_view_too(qtbot, window, tmp_path: Path) -> None:
+    from PySide6.QtCore import QPoint
+    from PySide6.QtGui import QImage
+    from PySide6.QtWidgets import QApplication
+
+    path = _copy_of_sample(tmp_path)
+    open_and_wait(qtbot, window, path)
+    window.zoom(1.5)
+    wait_sharp(qtbot, window)
+    window.canvas.show_overlays(True)
+    qtbot.waitUntil(lambda: window.canvas.scale_bar is not None and not window.canvas.frame_pending, timeout=TIMEOUT_MS)
+    qtbot.wait(200)
+    widget = window.canvas.widget
+    corner = widget.mapToGlobal(QPoint(0, 0))
+    screen = _qimage_rgb(widget.screen().grabWindow(0, corner.x(), corner.y(), widget.width(), widget.height()).toImage())
+    target = tmp_path / "pictures" / "view.png"
+    target.parent.mkdir()
+    window.shell_actions.export_view_to(str(target))
+    qtbot.waitUntil(lambda: "export" in window.statusBar().currentMessage(), timeout=TIMEOUT_MS)
+    assert window.statusBar().currentMessage() == (
+        f"Exported the view ({widget.width()} × {widget.height()} pixels) to {target}.")
+    exported = _qimage_rgb(QImage(str(target)))
+    assert exported.shape == screen.shape == (widget.height(), widget.width(), 3)
+    differ = np.any(exported != screen, axis=-1)
+    assert not differ.any(), f"{differ.sum()} pixels differ from the screen, first at {np.argwhere(differ)[0]}"
+    assert os.listdir(target.parent) == ["view.png"]
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    shutil.copy(target, SHOTS / "exported-view.png")
+    window.shell_actions.copy_view_action.trigger()
+    qtbot.waitUntil(lambda: window.statusBar().currentMessage().startswith("Copied the view"), timeout=TIMEOUT_MS)
+    assert (_qimage_rgb(QApplication.clipboard().image()) == exported).all()
+    before = path.read_bytes()
+    window.shell_actions.export_view_to(str(path))
+    qtbot.waitUntil(lambda: "not exported" in window.statusBar().currentMessage(), timeout=TIMEOUT_MS)
+    assert window.statusBar().currentMessage().startswith("The view was not exported: that is the open file itself")
+    assert path.read_bytes() == before
+    without_overlays = screenshot(window.canvas)
+    assert (exported[-40:, :200] != without_overlays[-40:, :200]).any()  # the scale bar is in the picture

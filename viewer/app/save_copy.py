@@ -32,7 +32,7 @@ def save_copy(container: Container, target: str) -> int:
     if reason is not None:
         raise OzxError(reason)
     assert isinstance(container, ZipContainer)
-    if _is_open_file(container, target):
+    if is_open_file(container, target):
         raise OzxError("that is the open file itself; choose another name or folder")
     folder = os.path.dirname(os.path.abspath(target))
     fd, temporary = tempfile.mkstemp(dir=folder, prefix=".~", suffix=".part")
@@ -55,7 +55,10 @@ def save_copy(container: Container, target: str) -> int:
     return written
 
 
-def _is_open_file(container: ZipContainer, target: str) -> bool:
+def is_open_file(container: Container, target: str) -> bool:
+    """True when `target` names the file `container` has open (by any of its names)."""
+    if not isinstance(container, ZipContainer):
+        return False
     try:
         info = os.stat(target)
     except OSError:

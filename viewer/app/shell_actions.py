@@ -11,7 +11,7 @@ import logging
 import os
 
 from PySide6.QtCore import QObject, QStandardPaths, Qt, QTimer
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMainWindow
 
 from ..identity import APP_NAME
@@ -19,6 +19,7 @@ from ..ome.model import Document
 from .about import AboutDialog, version_rows
 from .background import BackgroundCall
 from .banner import Banner
+from .export_view import grab_view, to_qimage, write_png
 from .notices import FileWatch, conformance_notice
 from .preferences import PreferencesDialog
 from .properties import PropertiesDialog
@@ -48,16 +49,20 @@ class ShellActions(QObject):
                                           triggered=self.show_preferences, menuRole=QAction.MenuRole.PreferencesRole)
         self.about_action = QAction(f"&About {APP_NAME}", window, triggered=self.show_about,
                                     menuRole=QAction.MenuRole.AboutRole)
+        self.export_action = QAction("&Export View as PNG…", window, triggered=self.export_dialog, enabled=False)
+        self.copy_view_action = QAction("&Copy View", window, shortcut=QKeySequence.StandardKey.Copy,
+                                        triggered=self.copy_view, enabled=False)
         self._timer = QTimer(self, interval=WATCH_INTERVAL_MS)
         self._timer.timeout.connect(self.check_file)
-        self._saves: set[BackgroundCall] = set()
+        self._jobs: set[BackgroundCall] = set()
 
     # ---- the document --------------------------------------------------------------------------
     def document_shown(self, document: Document) -> None:
         """A new document is shown: enable its actions, watch its file, show its banner if any."""
         self.document = document
         self.watch = FileWatch(document.container)
-        self.properties_action.setEnabled(True)
+        for action in (self.properties_action, self.export_action, self.copy_view_action):
+            action.setEnabled(True)
         why_not = can_save_copy(document.container)
         self.save_copy_action.setEnabled(why_not is None)
         self.save_copy_action.setToolTip(why_not or "Write the bytes of the open file to another place")
@@ -69,8 +74,8 @@ class ShellActions(QObject):
     def document_closed(self) -> None:
         self._timer.stop()
         self.document = self.watch = None
-        self.properties_action.setEnabled(False)
-        self.save_copy_action.setEnabled(False)
+        for action in (self.properties_action, self.save_copy_action, self.export_action, self.copy_view_action):
+            action.setEnabled(False)
         self.banner.show_text(None)
 
     def check_file(self, *_args: object) -> None:
@@ -125,13 +130,57 @@ class ShellActions(QObject):
             return None
         container, name = self.document.container, os.path.basename(target)
         self.window.show_message(f"Saving a copy as {name}…")
-        call = BackgroundCall("save-copy", self)
-        self._saves.add(call)
-        call.finished.connect(lambda written: self.window.show_message(f"Saved a copy as {target} ({written:,} bytes).", 10000))
-        call.failed.connect(lambda message: self.window.show_message(f"The copy was not saved: {message}", 15000))
+        return self._run("save-copy", lambda: save_copy(container, target),
+                         lambda written: f"Saved a copy as {target} ({written:,} bytes).",
+                         "The copy was not saved")
+
+    # ---- the view as a picture -------------------------------------------------------------------
+    def export_dialog(self) -> None:
+        if self.document is None:
+            return
+        stem = os.path.splitext(os.path.basename(self.document.source.rstrip("/\\")))[0] or "view"
+        folder = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.PicturesLocation) or os.path.expanduser("~")
+        target, _ = QFileDialog.getSaveFileName(self.window, "Export View as PNG", os.path.join(folder, f"{stem}.png"),
+                                                "PNG images (*.png)")
+        if target:
+            self.export_view_to(target)
+
+    def export_view_to(self, target: str) -> None:
+        """Write the next frame shown (with the scale bar) to `target`, encoded and written off the
+        GUI thread; the outcome shows in the status bar."""
+        if self.document is None:
+            return
+        container = self.document.container
+
+        def write(pixels) -> None:
+            rows, cols = pixels.shape[:2]
+            self._run("export-view", lambda: write_png(pixels, target, container),
+                      lambda _written: f"Exported the view ({cols} × {rows} pixels) to {target}.",
+                      "The view was not exported")
+
+        grab_view(self.window.canvas, write)
+
+    def copy_view(self) -> None:
+        """Put the next frame shown on the clipboard as an image."""
+        if self.document is None:
+            return
+
+        def copy(pixels) -> None:
+            image = to_qimage(pixels)
+            QGuiApplication.clipboard().setImage(image)
+            self.window.show_message(f"Copied the view ({image.width()} × {image.height()} pixels).", 5000)
+
+        grab_view(self.window.canvas, copy)
+
+    def _run(self, name: str, work, done_text, failed_text: str) -> BackgroundCall:
+        """Run `work` on a worker thread; its outcome goes to the status bar."""
+        call = BackgroundCall(name, self)
+        self._jobs.add(call)
+        call.finished.connect(lambda result: self.window.show_message(done_text(result), 10000))
+        call.failed.connect(lambda message: self.window.show_message(f"{failed_text}: {message}", 15000))
         for signal in (call.finished, call.failed):
-            signal.connect(lambda *_: self._saves.discard(call))
-        call.start(lambda: save_copy(container, target))
+            signal.connect(lambda *_: self._jobs.discard(call))
+        call.start(work)
         return call
 
     def close(self) -> None:

@@ -1,5 +1,6 @@
-"""The window's actions around the canvas: Properties, Save a Copy, Preferences, About, and the
-banner that tells when the open file changed on disk or does not conform.
+"""The window's actions around the canvas: Properties, Save a Copy, Export View / Copy View,
+Preferences, About, and the banner that tells when the open file changed on disk or does not
+conform.
 
 `ShellActions(window)` makes the actions and the banner; the window puts them in its menus and
 layout, and calls `document_shown` / `document_closed` as images come and go.

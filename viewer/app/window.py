@@ -332,6 +332,7 @@ class MainWindow(QMainWindow):
         file_menu.addAction(QAction("&Open…", self, shortcut=QKeySequence.StandardKey.Open, triggered=self.open_dialog))
         file_menu.addAction(QAction("Open &Folder…", self, triggered=self.open_folder_dialog))
         file_menu.addMenu(self.recent_menu)
+        file_menu.addSeparator()
         file_menu.addAction(self.shell_actions.save_copy_action)
         file_menu.addAction(self.shell_actions.export_action)
         file_menu.addAction(self.shell_actions.properties_action)

@@ -12,7 +12,6 @@ from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
     QGridLayout,
-    QInputDialog,
     QLabel,
     QMainWindow,
     QMenu,
@@ -36,8 +35,10 @@ from .image_session import ImageSession
 from .opening import DocumentOpener, OpenedImage, PendingOpen
 from .panels import ChannelPanel, LabelPanel
 from .startup import release_free_memory
-from .settings import MIN_CACHE_MB, cache_budget, set_cache_budget_mb
+from .settings import cache_budget
+from .shell_actions import ShellActions
 from .view_state import ViewState
+from .window_geometry import restore_geometry, save_geometry
 
 APP_NAME = "OZX Viewer"
 DEFAULT_SIZE = (1600, 1000)
@@ -80,6 +81,8 @@ class MainWindow(QMainWindow):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         self.canvas = ImageCanvas(parent=central)
+        self.shell_actions = ShellActions(self)
+        layout.addWidget(self.shell_actions.banner)
         layout.addWidget(self.canvas.widget, 1)
         self._slider_box = QWidget()
         self._slider_grid = QGridLayout(self._slider_box)
@@ -114,6 +117,7 @@ class MainWindow(QMainWindow):
         self.canvas.events.mouse_double_click.connect(lambda _event: self.fit())
         self._build_menu()
         self._build_shortcuts()
+        restore_geometry(self, shell.windows if shell is not None else ())
 
     # ---- opening -----------------------------------------------------------------------------
     @property
@@ -209,8 +213,10 @@ class MainWindow(QMainWindow):
         session.loading_changed.connect(self.canvas.set_loading)
         session.loading_changed.connect(lambda loading: loading or release_free_memory())
         session.failed.connect(lambda message: self.statusBar().showMessage(message, 15000))
+        session.failed.connect(self.shell_actions.check_file)
         session.label_ids_ready.connect(self.canvas.update)  # the read-out is read again with the next frame
         self.session = session
+        self.shell_actions.document_shown(opened.document)
         self._build_panels(state, session)
         self._build_sliders(state, session)
         self._settle_layout()
@@ -230,11 +236,14 @@ class MainWindow(QMainWindow):
             self.sampler.close()
             self.sampler = None
         if self.session is not None:
+            self.shell_actions.document_closed()
             self.session.close()
             self.session = None
             self.state = None
 
     def closeEvent(self, event) -> None:
+        save_geometry(self)
+        self.shell_actions.close()
         self._close_session()
         self.canvas.close()  # stops its render thread
         super().closeEvent(event)
@@ -368,18 +377,25 @@ class MainWindow(QMainWindow):
         file_menu.addAction(QAction("Open &Folder…", self, triggered=self.open_folder_dialog))
         file_menu.addMenu(self.recent_menu)
         file_menu.addSeparator()
+        file_menu.addAction(self.shell_actions.save_copy_action)
+        file_menu.addAction(self.shell_actions.export_action)
+        file_menu.addAction(self.shell_actions.properties_action)
+        file_menu.setToolTipsVisible(True)  # why Save a Copy is off for folders
+        file_menu.addSeparator()
         file_menu.addAction(QAction("&Close Window", self, shortcut=QKeySequence.StandardKey.Close, triggered=self.close))
         file_menu.addAction(QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit, triggered=self.quit))
+        edit_menu = self.menuBar().addMenu("&Edit")
+        edit_menu.addAction(self.shell_actions.copy_view_action)
+        edit_menu.addAction(self.shell_actions.preferences_action)
         view_menu = self.menuBar().addMenu("&View")
         view_menu.addAction(QAction("&Fit to window", self, shortcut="F", triggered=self.fit))
         view_menu.addAction(QAction("Zoom &in", self, shortcut="+", triggered=lambda: self.zoom(ZOOM_STEP)))
         view_menu.addAction(QAction("Zoom &out", self, shortcut="-", triggered=lambda: self.zoom(1 / ZOOM_STEP)))
         view_menu.addAction(QAction("F&ull Screen", self, shortcut=QKeySequence.StandardKey.FullScreen,
                                     triggered=self.toggle_full_screen))
-        view_menu.addSeparator()
-        view_menu.addAction(QAction("&Memory for tiles…", self, triggered=self.ask_cache_size))
         help_menu = self.menuBar().addMenu("&Help")
         help_menu.addAction(QAction("Show &Log Folder", self, triggered=self.show_log_folder))
+        help_menu.addAction(self.shell_actions.about_action)
 
     def quit(self) -> None:
         """Close every window (the app quits with the last one)."""
@@ -409,15 +425,6 @@ class MainWindow(QMainWindow):
         menu.addSeparator()
         clear = menu.addAction("Clear Menu", lambda: self.shell.recent.clear())
         clear.setEnabled(bool(paths))
-
-    def ask_cache_size(self) -> None:
-        """Let the user set the decoded-tile cache size (applies to the next image opened)."""
-        current = cache_budget() >> 20
-        megabytes, ok = QInputDialog.getInt(
-            self, APP_NAME, "Memory for decoded tiles (MiB), used for images opened from now on:",
-            current, MIN_CACHE_MB, 1 << 20, 16)
-        if ok:
-            set_cache_budget_mb(megabytes)
 
     def _build_shortcuts(self) -> None:
         keys = {

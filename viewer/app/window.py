@@ -6,7 +6,7 @@ import math
 import os
 
 from PySide6.QtCore import QEvent, Qt, QUrl, Signal
-from PySide6.QtGui import QAction, QDesktopServices, QDragMoveEvent, QDropEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QAction, QCursor, QDesktopServices, QDragMoveEvent, QDropEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
@@ -115,6 +115,9 @@ class MainWindow(QMainWindow):
         self.canvas.events.before_frame.connect(self._show_cursor)
         self._cursor_pos: tuple[float, float] | None = None
         self.canvas.events.mouse_double_click.connect(lambda _event: self.fit())
+        self.canvas.events.mouse_press.connect(self._on_mouse_press)
+        self.canvas.events.mouse_release.connect(self._on_mouse_release)
+        self._right_press: tuple[float, float] | None = None
         self._build_menu()
         self._build_shortcuts()
         restore_geometry(self, shell.windows if shell is not None else ())
@@ -327,6 +330,23 @@ class MainWindow(QMainWindow):
         if self.state is not None:
             self.state.set_view(self.canvas.world_view())
 
+    def context_menu(self) -> QMenu:
+        """What a right click on the image offers."""
+        menu = QMenu(self)
+        actions = self.shell_actions
+        for action in (self.fit_action, None, actions.copy_view_action, actions.export_action, None, actions.properties_action):
+            menu.addSeparator() if action is None else menu.addAction(action)
+        return menu
+
+    def _on_mouse_press(self, event) -> None:
+        self._right_press = tuple(event.pos[:2]) if event.button == 2 else None
+
+    def _on_mouse_release(self, event) -> None:
+        """A right click (not a right drag, which zooms) opens the context menu."""
+        pressed, self._right_press = self._right_press, None
+        if event.button == 2 and pressed is not None and math.dist(pressed, event.pos[:2]) <= 4:
+            self.context_menu().popup(QCursor.pos())
+
     def _on_mouse_move(self, event) -> None:
         """Update the cursor read-out; while a frame is coming (e.g. during a drag), with that
         frame, so the label's repaint and the frame share one window composition."""
@@ -388,7 +408,8 @@ class MainWindow(QMainWindow):
         edit_menu.addAction(self.shell_actions.copy_view_action)
         edit_menu.addAction(self.shell_actions.preferences_action)
         view_menu = self.menuBar().addMenu("&View")
-        view_menu.addAction(QAction("&Fit to window", self, shortcut="F", triggered=self.fit))
+        self.fit_action = QAction("&Fit to window", self, shortcut="F", triggered=self.fit)
+        view_menu.addAction(self.fit_action)
         view_menu.addAction(QAction("Zoom &in", self, shortcut="+", triggered=lambda: self.zoom(ZOOM_STEP)))
         view_menu.addAction(QAction("Zoom &out", self, shortcut="-", triggered=lambda: self.zoom(1 / ZOOM_STEP)))
         view_menu.addAction(QAction("F&ull Screen", self, shortcut=QKeySequence.StandardKey.FullScreen,

@@ -1,10 +1,11 @@
 """Run the viewer (`python viewer_probe.py STATE_FILE ARGS...` = `ozx-viewer ARGS...`) and report
 what its windows show, for tests that drive it from outside with real X input.
 
-Every 100 ms, STATE_FILE is replaced by a JSON list with one entry per visible main window: its
-X window id, title, current status message, every status message it showed so far, whether the
-empty state is shown, the path of the open image, and the screen rectangles [x, y, width, height]
-of the canvas, the Channels panel, the status bar and the empty state.
+Every 100 ms, STATE_FILE is replaced by a JSON object: "app" (the application's desktop file
+name and the pixel sizes of its window icon) and "windows", one entry per visible main window:
+its X window id, title, icon sizes, current status message, every status message it showed so
+far, whether the empty state is shown, the path of the open image, and the screen rectangles
+[x, y, width, height] of the canvas, the Channels panel, the status bar and the empty state.
 """
 
 from __future__ import annotations
@@ -17,6 +18,10 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QDockWidget, QWidget
 
 _messages: dict[int, list[str]] = {}
+
+
+def _sizes(icon) -> list[int]:
+    return sorted(size.width() for size in icon.availableSizes()) if not icon.isNull() else []
 
 
 def _rect(widget: QWidget | None) -> list[int] | None:
@@ -35,6 +40,7 @@ def _describe(window) -> dict:
     return {
         "id": key,
         "title": window.windowTitle(),
+        "icon_sizes": _sizes(window.windowIcon()),
         "message": window.statusBar().currentMessage(),
         "messages": list(_messages[key]),
         "empty_state": window.empty_state.isVisible(),
@@ -57,8 +63,10 @@ def main() -> int:
 
         windows = [w for w in app.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()]
         temporary = state_file + ".tmp"
+        state = {"app": {"desktop_file_name": app.desktopFileName(), "icon_sizes": _sizes(app.windowIcon())},
+                 "windows": [_describe(w) for w in windows]}
         with open(temporary, "w", encoding="utf-8") as out:
-            json.dump([_describe(w) for w in windows], out)
+            json.dump(state, out)
         os.replace(temporary, state_file)
 
     timer = QTimer()

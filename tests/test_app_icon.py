@@ -43,7 +43,8 @@ def test_the_icon_has_every_size_and_is_drawn(qapp) -> None:
 
 
 @pytest.mark.gui
-def test_a_started_viewer_gives_every_window_the_icon(tmp_path: Path) -> None:
+def test_a_started_viewer_gives_every_window_the_icon(qapp, tmp_path: Path) -> None:
+    # `qapp`: this process stays an X client, so a test Xvfb (started with -terminate) outlives the viewer
     viewer = Viewer(tmp_path, sample_path())
     try:
         window = wait_for(lambda: next((w for w in viewer.windows() if w["path"]), None), "the sample's window")

@@ -97,7 +97,8 @@ def files(tmp_path: Path) -> dict[str, Path]:
     return out
 
 
-def test_files_dragged_from_another_program_open_wherever_they_are_dropped(tmp_path: Path, files: dict[str, Path]) -> None:
+def test_files_dragged_from_another_program_open_wherever_they_are_dropped(qapp, tmp_path: Path, files: dict[str, Path]) -> None:
+    # `qapp`: this process stays an X client, so a test Xvfb (started with -terminate) outlives the viewer
     viewer = Viewer(tmp_path, files["broken.ozx"])
     source = None
     stderr = ""

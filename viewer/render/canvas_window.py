@@ -6,10 +6,10 @@ focus, so the main window's shortcuts keep working; mouse input goes to the visp
 (which stays hidden and only translates Qt events into vispy events), drags and drops to the
 drag handlers of the container's top-level widget.
 
-Drags reach this window directly when the source picks the deepest X window that takes drops
-(Qt programs do). They are handed to the top-level widget's handlers by a direct call, once: sent
-to that widget as an event instead, Qt routes them back into this window (QWindowContainer passes
-drag events to its window) and the forwarding recursed until the process crashed.
+Drags over the image reach this window through its container (QWindowContainer passes drag
+events on to the window it holds). They are handed to the top-level widget's handlers by a direct
+call, once: sent to that widget as an event instead, Qt routed them back through the container
+into this window, and the forwarding recursed until the process crashed.
 """
 
 from __future__ import annotations

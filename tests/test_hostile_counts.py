@@ -146,3 +146,55 @@ def test_a_read_over_too_many_chunks_is_refused(folder: Path) -> None:
             array.read((slice(0, 512), slice(0, 512)))
     finally:
         doc.close()
+
+
+def test_slider_positions_are_capped_and_the_start_plane_is_reachable(folder: Path) -> None:
+    from viewer.ome.display_defaults import start_plane
+    from viewer.ome.limits import MAX_PLANES
+
+    doc = open_document(many_planes(folder / "m5.ozx"))
+    try:
+        image = doc.images()[0]
+        (axis,) = image.slider_axes
+        assert image.levels[0].shape[axis] == BIG and image.plane_count(axis) == MAX_PLANES == 2**31 - 1
+        assert start_plane(image) == (MAX_PLANES // 2,)  # the middle z of what a slider can reach
+        (finding,) = [f for f in doc.findings if f.rule == "ome-planes"]
+        assert f"only the first {MAX_PLANES} can be reached" in finding.message
+    finally:
+        doc.close()
+
+
+def test_an_overview_tile_over_too_many_chunks_is_an_error_not_endless_work() -> None:
+    import time
+
+    import numpy as np
+
+    from viewer.tiles import LevelGeometry, TileKey
+    from viewer.tiles.virtual import MAX_STORED_CHUNKS, OverviewTooLarge, VirtualPyramid
+
+    reads: list[TileKey] = []
+    probes: list[tuple[int, int, int, int]] = []
+
+    def read(key: TileKey) -> np.ndarray:
+        reads.append(key)
+        r0, r1, c0, c1 = geometry.tile_box(key.ty, key.tx)
+        return np.zeros((1, r1 - r0, c1 - c0), np.uint16)
+
+    def absent(level: int, plane: tuple[int, ...], box: tuple[int, int, int, int]) -> bool:
+        probes.append(box)
+        return False  # "cannot tell cheaply", as region_absent answers for huge regions
+
+    geometry = LevelGeometry((BIG, BIG), (256, 256), (1.0, 1.0))
+    pyramid = VirtualPyramid([geometry], read, 1, np.uint16, absent=absent, chunk=(256, 256))
+    coarsest = len(pyramid.geometries) - 1
+    started = time.perf_counter()
+    with pytest.raises(OverviewTooLarge, match=f"more than the {MAX_STORED_CHUNKS} one overview tile may read"):
+        pyramid.tile(TileKey(coarsest, (), 0, 0))
+    assert time.perf_counter() - started < 0.1 and not reads and len(probes) == 1
+    # 1x1 chunks: a 4096² level's coarsest overview tile (512² chunks) is refused, a finer one is built
+    small = LevelGeometry((4096, 4096), (16, 16), (1.0, 1.0))
+    geometry = small
+    pyramid = VirtualPyramid([small], read, 1, np.uint16, absent=absent, chunk=(1, 1))
+    with pytest.raises(OverviewTooLarge, match="stands for 262144 stored chunks"):
+        pyramid.tile(TileKey(2, (), 0, 0))
+    assert pyramid.tile(TileKey(1, (), 0, 0)).shape == (1, 128, 128)

@@ -237,7 +237,7 @@ class MainWindow(QMainWindow):
         self.plane_sliders = []
         image = opened.image
         for row, (axis, start) in enumerate(zip(opened.layout.sliders, opened.start_plane)):
-            size = image.levels[0].shape[axis]
+            size = image.plane_count(axis)  # capped: a slider takes 32-bit positions
             slider = QSlider(Qt.Orientation.Horizontal)
             slider.setRange(0, size - 1)
             slider.setValue(start)

@@ -37,6 +37,9 @@ class ChunkDecoding(Protocol):
     @property
     def nbytes(self) -> int: ...
 
+    @property
+    def stored_limit(self) -> int: ...
+
     def decode(self, raw: bytes) -> np.ndarray: ...
 
 
@@ -130,16 +133,22 @@ class ChunkDecoder:
     transpose: tuple[int, ...] | None = None  # stored axis order (v3 transpose codec)
     fortran: bool = False  # v2 order "F"
     filters: tuple[Decoder, ...] = ()
+    expansion: int = 1  # data between stages may be this many times the chunk (filters that narrow types)
 
     @property
     def nbytes(self) -> int:
         """Bytes of one decoded chunk."""
         return prod(self.shape) * self.dtype.itemsize
 
+    @property
+    def stored_limit(self) -> int:
+        """The most bytes a stored chunk, or the data between two stages, may take."""
+        return max_stored_bytes(self.nbytes * self.expansion)
+
     def decode(self, raw: bytes) -> np.ndarray:
         data = raw
         exact = self.nbytes
-        loose = max_stored_bytes(exact)  # for stages whose output feeds another codec
+        loose = self.stored_limit  # for stages whose output feeds another codec
         stages = [*reversed(self.bytes_decoders), *reversed(self.filters)]
         try:
             for i, decode in enumerate(stages):

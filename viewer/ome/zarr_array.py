@@ -15,7 +15,7 @@ import numpy as np
 from ..container.base import Container
 from ..errors import OzxError
 from .limits import MAX_READ_CHUNKS
-from .codecs import ChunkDecoding, Sharding, UnknownCodec, build_v2, build_v3, max_stored_bytes
+from .codecs import ChunkDecoding, Sharding, UnknownCodec, build_v2, build_v3
 
 _V3_TYPES = {
     "bool": "bool", "int8": "i1", "int16": "i2", "int32": "i4", "int64": "i8",
@@ -160,7 +160,7 @@ class ZarrArray:
             raise OzxError(f"array '{self.path}', chunk {coords}: {exc}") from None
 
     def _chunk_bytes(self, coords: tuple[int, ...]) -> bytes | None:
-        limit = max_stored_bytes(self._decoder.nbytes)
+        limit = self._decoder.stored_limit
         if self.sharding is None:
             return self.container.read(self._key(coords), limit)
         per = self._per_shard

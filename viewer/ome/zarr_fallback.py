@@ -32,6 +32,9 @@ from ..errors import OzxError
 from . import bounded_decode
 from .codecs import COMPRESSORS, ChunkDecoder, Decoder, Sharding, build_sharding, check_chunk_size, max_stored_bytes
 
+#: Most times its decoded size a chunk's data may be between two codec stages (a filter narrowing
+#: 8-byte values to 1 byte on decode).
+MAX_EXPANSION = 8
 #: Seconds zarr-python's codecs may take on one chunk before it is given up (never a hung tile).
 CHUNK_TIMEOUT_S = 30.0
 _FORBIDDEN = ("pickle",)
@@ -146,6 +149,11 @@ class FallbackDecoder:
         """Bytes of one decoded chunk."""
         return prod(self.shape) * self.dtype.itemsize
 
+    @property
+    def stored_limit(self) -> int:
+        """The most bytes a stored chunk, or the data between two byte stages, may take."""
+        return max_stored_bytes(self.encoded_nbytes)
+
     def decode(self, raw: bytes) -> np.ndarray:
         try:
             return self._decode(raw)
@@ -155,7 +163,7 @@ class FallbackDecoder:
             raise OzxError(f"a chunk is corrupt and cannot be decoded ({type(exc).__name__})") from None
 
     def _decode(self, raw: bytes) -> np.ndarray:
-        loose = max_stored_bytes(self.encoded_nbytes)
+        loose = self.stored_limit
         if len(raw) > loose:
             raise bounded_decode.too_large(loose)
         try:
@@ -251,26 +259,41 @@ def _v2_decoder(meta: dict, chunk_shape: tuple[int, ...], dtype: np.dtype, reaso
     try:
         compressor = get_codec(dict(meta["compressor"])) if meta.get("compressor") is not None else None
         filters = [get_codec(dict(item)) for item in meta.get("filters") or ()]
+        configs = [f.get_config() for f in filters]
+        config = compressor.get_config() if compressor is not None else {}
     except Exception as exc:  # numcodecs' errors for unknown ids or invalid settings
         raise OzxError(f"{reason}, and zarr-python cannot read it either ({type(exc).__name__}: {str(exc)[:200]})") from None
     decoders: list[Decoder] = []
     if compressor is not None:
-        config = compressor.get_config()
         known = bounded_decode.lzma_(config) if config.get("id") == "lzma" else COMPRESSORS.get(config.get("id"))
         decoders.append(known or _checked(compressor.decode))
     order = meta.get("order", "C")
     if order not in ("C", "F"):
         raise OzxError(f"unknown memory order '{order}'")
-    return ChunkDecoder(tuple(chunk_shape), dtype, tuple(decoders), None, order == "F", tuple(_checked(f.decode) for f in filters))
+    expansion = max([_expansion(c) for c in configs] + [1])
+    return ChunkDecoder(tuple(chunk_shape), dtype, tuple(decoders), None, order == "F",
+                        tuple(_checked(f.decode) for f in filters), expansion)
+
+
+def _expansion(config: dict) -> int:
+    """How many times the decoded size a filter's encoded data may be (a type narrowed on decode,
+    e.g. astype from <u4 to <u2: 2), at most MAX_EXPANSION."""
+    encoded = config.get("encode_dtype", config.get("astype"))
+    decoded = config.get("decode_dtype", config.get("dtype"))
+    if encoded is None or decoded is None:
+        return 1
+    try:
+        wide, narrow = np.dtype(encoded).itemsize, np.dtype(decoded).itemsize
+    except (TypeError, ValueError, SyntaxError):  # no dtypes in this filter's settings
+        return 1
+    return min(MAX_EXPANSION, max(1, -(-wide // narrow) if narrow else MAX_EXPANSION))
 
 
 def _checked(decode: Callable[[Any], Any]) -> Decoder:
-    """A numcodecs decode whose input and output are held to the stage's byte limit."""
+    """A numcodecs decode whose output is held to the stage's byte limit."""
 
     def run(data: bytes, limit: int) -> bytes:
-        if _size(data) > limit:
-            raise bounded_decode.too_large(limit)
-        out = decode(data)
+        out = decode(data)  # its input was held to the previous stage's limit
         if _size(out) > limit:
             raise bounded_decode.too_large(limit)
         return out

@@ -24,6 +24,7 @@ MAX_DOCUMENT_LABEL_MAPS = 4096
 #: Chunks one region read may decode (a 4096² level of 1×1 chunks is never enumerated).
 MAX_READ_CHUNKS = 1 << 16
 
+
 def reachable_planes(size: int) -> int:
     """Positions of a slider axis of `size` entries that can be shown: at most MAX_PLANES (a
     finding `ome-planes` names the cap when an image claims more)."""

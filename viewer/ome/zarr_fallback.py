@@ -69,7 +69,12 @@ def open_fallback(container: Container, path: str, meta: dict, chunk_shape: tupl
     if v2:
         return _v2_decoder(meta, chunk_shape, dtype, reason)
     array = _open_zarr(container, path, max_stored_bytes(prod(chunk_shape) * dtype.itemsize), reason)
-    return _v3_decoder(array.metadata, meta, chunk_shape, dtype)
+    try:
+        return _v3_decoder(array.metadata, meta, chunk_shape, dtype)
+    except OzxError:
+        raise
+    except Exception as exc:  # zarr-python's codecs refusing this chunk spec
+        raise OzxError(f"{reason}, and zarr-python cannot read it either ({type(exc).__name__}: {str(exc)[:200]})") from None
 
 
 def _open_zarr(container: Container, path: str, limit: int, reason: str) -> Any:

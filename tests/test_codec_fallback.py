@@ -214,3 +214,86 @@ def test_metadata_through_the_store_is_capped(tmp_path: Path) -> None:
     outcome = probe("info", tmp_path / "big.ozx")
     outcome.assert_bounded()
     assert outcome.code == 2 and "\n" not in outcome.stderr.strip()
+
+
+# ---- a third-party codec registered with zarr-python -----------------------------------------
+def _register_acme_codecs() -> None:
+    """'acme.inflate' (zlib, decoded by the codec itself: no bound of ours) and 'acme.sleepy'
+    (never finishes in time), as a package would register its codecs with zarr-python."""
+    import asyncio
+    import zlib
+    from dataclasses import dataclass
+
+    from zarr.abc.codec import BytesBytesCodec
+    from zarr.registry import register_codec
+
+    @dataclass(frozen=True)
+    class Inflate(BytesBytesCodec):
+        is_fixed_size = False
+
+        @classmethod
+        def from_dict(cls, data):
+            return cls()
+
+        def to_dict(self):
+            return {"name": "acme.inflate"}
+
+        async def _decode_single(self, chunk_bytes, chunk_spec):
+            return chunk_spec.prototype.buffer.from_bytes(zlib.decompress(chunk_bytes.to_bytes()))
+
+        async def _encode_single(self, chunk_bytes, chunk_spec):
+            return chunk_spec.prototype.buffer.from_bytes(zlib.compress(chunk_bytes.to_bytes()))
+
+        def compute_encoded_size(self, input_byte_length, chunk_spec):
+            raise NotImplementedError
+
+    @dataclass(frozen=True)
+    class Sleepy(Inflate):
+        def to_dict(self):
+            return {"name": "acme.sleepy"}
+
+        async def _decode_single(self, chunk_bytes, chunk_spec):
+            await asyncio.sleep(60)
+
+    register_codec("acme.inflate", Inflate)
+    register_codec("acme.sleepy", Sleepy)
+
+
+def test_a_third_party_codec_is_read_and_its_output_checked(tmp_path: Path) -> None:
+    import zlib
+
+    _register_acme_codecs()
+    codecs = [{"name": "bytes", "configuration": {"endian": "little"}}, {"name": "acme.inflate"}]
+    good = image_zip(tmp_path / "acme.ozx", zlib.compress(DATA[:256, :200].tobytes()), codecs,
+                     shape=(256, 200), chunks=(256, 200))
+    bomb = image_zip(tmp_path / "bomb.ozx", zlib.compress(bytes(8 << 20)), codecs, shape=(256, 200), chunks=(256, 200))
+    for path, expected in ((good, DATA[:256, :200]), (bomb, None)):
+        doc = open_document(path)
+        try:
+            array = doc.images()[0].levels[0].array
+            assert array.via_zarr_python
+            if expected is not None:
+                assert np.array_equal(array.read_chunk((0, 0)), expected)
+            else:
+                with pytest.raises(OzxError, match="decompresses to more than the"):
+                    array.read_chunk((0, 0))
+        finally:
+            doc.close()
+
+
+def test_a_codec_that_never_finishes_is_given_up(tmp_path: Path, monkeypatch) -> None:
+    import time
+
+    from viewer.ome import zarr_fallback
+
+    _register_acme_codecs()
+    monkeypatch.setattr(zarr_fallback, "CHUNK_TIMEOUT_S", 0.3)
+    path = image_zip(tmp_path / "sleepy.ozx", b"x", [{"name": "bytes"}, {"name": "acme.sleepy"}], shape=(4, 4), chunks=(4, 4))
+    doc = open_document(path)
+    try:
+        started = time.perf_counter()
+        with pytest.raises(OzxError, match="'acme.sleepy' took more than 0.3 s on one chunk; given up"):
+            doc.images()[0].levels[0].array.read_chunk((0, 0))
+        assert time.perf_counter() - started < 2
+    finally:
+        doc.close()

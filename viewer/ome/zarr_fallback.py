@@ -35,7 +35,7 @@ from .codecs import COMPRESSORS, ChunkDecoder, Decoder, Sharding, build_sharding
 #: Most times its decoded size a chunk's data may be between two codec stages (a filter narrowing
 #: 8-byte values to 1 byte on decode).
 MAX_EXPANSION = 8
-#: Seconds zarr-python's codecs may take on one chunk before it is given up (never a hung tile).
+#: Seconds an asynchronous zarr-python codec may take on one chunk before it is given up (never a hung tile).
 CHUNK_TIMEOUT_S = 30.0
 _FORBIDDEN = ("pickle",)
 
@@ -111,7 +111,8 @@ def _v3_decoder(metadata: Any, meta: dict, chunk_shape: tuple[int, ...], dtype: 
 class _Stage:
     codec: Any
     spec: Any  # zarr ArraySpec of the stage's decoded side
-    bounded: Decoder | None  # our bounded decoder for a compressor the reader knows
+    bounded: Decoder | None = None  # our bounded decoder for a compressor the reader knows
+    sync: bool = False  # the codec decodes without an event loop (zarr.abc.codec.SupportsSyncCodec)
 
 
 @dataclass(frozen=True)
@@ -127,7 +128,7 @@ class FallbackDecoder:
 
     @classmethod
     def build(cls, codecs: tuple, shape: tuple[int, ...], dtype: np.dtype, metadata: Any) -> FallbackDecoder:
-        from zarr.abc.codec import ArrayArrayCodec, ArrayBytesCodec, BytesBytesCodec
+        from zarr.abc.codec import ArrayArrayCodec, ArrayBytesCodec, BytesBytesCodec, SupportsSyncCodec
         from zarr.core.array_spec import ArraySpec, parse_array_config
         from zarr.core.buffer import default_buffer_prototype
 
@@ -135,11 +136,11 @@ class FallbackDecoder:
         array_stages, bytes_stages, to_array = [], [], None
         for codec in codecs:
             if isinstance(codec, ArrayArrayCodec) and to_array is None:
-                array_stages.append(_Stage(codec, spec, None))
+                array_stages.append(_Stage(codec, spec, None, isinstance(codec, SupportsSyncCodec)))
             elif isinstance(codec, ArrayBytesCodec) and to_array is None:
-                to_array = _Stage(codec, spec, None)
+                to_array = _Stage(codec, spec, None, isinstance(codec, SupportsSyncCodec))
             elif isinstance(codec, BytesBytesCodec) and to_array is not None:
-                bytes_stages.append(_Stage(codec, spec, _bounded_decoder(codec)))
+                bytes_stages.append(_Stage(codec, spec, _bounded_decoder(codec), isinstance(codec, SupportsSyncCodec)))
             else:
                 raise OzxError(f"the codec list has {type(codec).__name__} out of place")
             spec = codec.resolve_metadata(spec)
@@ -168,34 +169,43 @@ class FallbackDecoder:
             raise OzxError(f"a chunk is corrupt and cannot be decoded ({type(exc).__name__})") from None
 
     def _decode(self, raw: bytes) -> np.ndarray:
+        """Every stage in decoding order, each output held to what its chunk can hold."""
         loose = self.stored_limit
         if len(raw) > loose:
             raise bounded_decode.too_large(loose)
-        try:
-            array = _thread_loop().run_until_complete(asyncio.wait_for(self._stages(raw, loose), CHUNK_TIMEOUT_S))
-        except TimeoutError:
-            raise OzxError(f"zarr-python's codecs took more than {CHUNK_TIMEOUT_S:.0f} s on one chunk; given up") from None
-        if array.dtype.newbyteorder("=") != self.dtype or array.shape != self.shape:
-            raise OzxError(f"a chunk decodes to {array.dtype} {array.shape} instead of {self.dtype} {self.shape}")
-        return array if array.dtype.isnative else array.astype(self.dtype)
-
-    async def _stages(self, raw: bytes, loose: int) -> np.ndarray:
-        """Every stage in decoding order, each output held to what its chunk can hold."""
         data: Any = self.to_array.spec.prototype.buffer.from_bytes(raw)
         for stage in reversed(self.bytes_stages):
             if stage.bounded is not None:
                 out = stage.bounded(memoryview(data.as_numpy_array()), loose)
                 data = stage.spec.prototype.buffer.from_bytes(out)
             else:
-                data = await _run(stage, data)
+                data = _run(stage, data)
                 if len(data) > loose:
                     raise bounded_decode.too_large(loose)
-        array = (await _run(self.to_array, data)).as_numpy_array()
+        array = _run(self.to_array, data).as_numpy_array()
         _expect(array, self.to_array.spec)
         for stage in reversed(self.array_stages):
-            array = (await _run(stage, stage.spec.prototype.nd_buffer.from_numpy_array(array))).as_numpy_array()
+            array = _run(stage, stage.spec.prototype.nd_buffer.from_numpy_array(array)).as_numpy_array()
             _expect(array, stage.spec)
-        return array
+        if array.dtype.newbyteorder("=") != self.dtype or array.shape != self.shape:
+            raise OzxError(f"a chunk decodes to {array.dtype} {array.shape} instead of {self.dtype} {self.shape}")
+        return array if array.dtype.isnative else array.astype(self.dtype)
+
+
+def _run(stage: _Stage, data: Any) -> Any:
+    """One zarr-python codec stage on the calling thread: directly when the codec decodes
+    synchronously (zarr's SupportsSyncCodec), else on the thread's own event loop, with a timeout."""
+    if stage.sync:
+        out = stage.codec._decode_sync(data, stage.spec)
+    else:
+        try:
+            (out,) = _thread_loop().run_until_complete(
+                asyncio.wait_for(stage.codec.decode([(data, stage.spec)]), CHUNK_TIMEOUT_S))
+        except TimeoutError:
+            raise OzxError(f"the codec {_name(stage.codec)!r} took more than {CHUNK_TIMEOUT_S:g} s on one chunk; given up") from None
+    if out is None:
+        raise OzxError(f"the codec {_name(stage.codec)!r} decoded nothing")
+    return out
 
 
 class _ThreadLoop:
@@ -218,13 +228,6 @@ def _thread_loop() -> asyncio.AbstractEventLoop:
     if holder is None:
         holder = _local.holder = _ThreadLoop()
     return holder.loop
-
-
-async def _run(stage: _Stage, data: Any) -> Any:
-    (out,) = await stage.codec.decode([(data, stage.spec)])
-    if out is None:
-        raise OzxError(f"the codec {_name(stage.codec)!r} decoded nothing")
-    return out
 
 
 def _expect(array: np.ndarray, spec: Any) -> None:

@@ -13,6 +13,11 @@ one at a time on the reading thread, under the same bounds as the fast path:
   never grow their input; a third-party compressor is checked after it returns);
 - the decoded chunk must have exactly the shape and data type the metadata gives.
 
+Stages run on the reading thread: a `numcodecs.*` stage calls the numcodecs codec that
+zarr-python's wrapper would call (without its hop to a worker thread), a codec with a synchronous
+decode (zarr's SupportsSyncCodec) is called directly, any other runs on the thread's own event
+loop with a timeout.
+
 Codecs that can run code from the file (pickle) are refused before zarr-python sees them.
 """
 
@@ -113,6 +118,13 @@ class _Stage:
     spec: Any  # zarr ArraySpec of the stage's decoded side
     bounded: Decoder | None = None  # our bounded decoder for a compressor the reader knows
     sync: bool = False  # the codec decodes without an event loop (zarr.abc.codec.SupportsSyncCodec)
+    direct: Any = None  # for a `numcodecs.*` codec: that numcodecs codec, called as zarr-python's wrapper does
+
+    @classmethod
+    def of(cls, codec: Any, spec: Any, bounded: Decoder | None = None) -> _Stage:
+        from zarr.abc.codec import SupportsSyncCodec
+
+        return cls(codec, spec, bounded, isinstance(codec, SupportsSyncCodec), _numcodecs_codec(codec))
 
 
 @dataclass(frozen=True)
@@ -128,7 +140,7 @@ class FallbackDecoder:
 
     @classmethod
     def build(cls, codecs: tuple, shape: tuple[int, ...], dtype: np.dtype, metadata: Any) -> FallbackDecoder:
-        from zarr.abc.codec import ArrayArrayCodec, ArrayBytesCodec, BytesBytesCodec, SupportsSyncCodec
+        from zarr.abc.codec import ArrayArrayCodec, ArrayBytesCodec, BytesBytesCodec
         from zarr.core.array_spec import ArraySpec, parse_array_config
         from zarr.core.buffer import default_buffer_prototype
 
@@ -136,11 +148,11 @@ class FallbackDecoder:
         array_stages, bytes_stages, to_array = [], [], None
         for codec in codecs:
             if isinstance(codec, ArrayArrayCodec) and to_array is None:
-                array_stages.append(_Stage(codec, spec, None, isinstance(codec, SupportsSyncCodec)))
+                array_stages.append(_Stage.of(codec, spec))
             elif isinstance(codec, ArrayBytesCodec) and to_array is None:
-                to_array = _Stage(codec, spec, None, isinstance(codec, SupportsSyncCodec))
+                to_array = _Stage.of(codec, spec)
             elif isinstance(codec, BytesBytesCodec) and to_array is not None:
-                bytes_stages.append(_Stage(codec, spec, _bounded_decoder(codec), isinstance(codec, SupportsSyncCodec)))
+                bytes_stages.append(_Stage.of(codec, spec, _bounded_decoder(codec)))
             else:
                 raise OzxError(f"the codec list has {type(codec).__name__} out of place")
             spec = codec.resolve_metadata(spec)
@@ -178,14 +190,22 @@ class FallbackDecoder:
             if stage.bounded is not None:
                 out = stage.bounded(memoryview(data.as_numpy_array()), loose)
                 data = stage.spec.prototype.buffer.from_bytes(out)
+            elif stage.direct is not None:  # numcodecs' checksums and shuffle: never larger than their input
+                data = stage.spec.prototype.buffer.from_bytes(_as_bytes(stage.direct.decode(data.as_numpy_array())))
             else:
                 data = _run(stage, data)
-                if len(data) > loose:
-                    raise bounded_decode.too_large(loose)
-        array = _run(self.to_array, data).as_numpy_array()
+            if len(data) > loose:
+                raise bounded_decode.too_large(loose)
+        if self.to_array.direct is not None:
+            array = np.asarray(self.to_array.direct.decode(data.to_bytes())).reshape(self.to_array.spec.shape)
+        else:
+            array = _run(self.to_array, data).as_numpy_array()
         _expect(array, self.to_array.spec)
         for stage in reversed(self.array_stages):
-            array = _run(stage, stage.spec.prototype.nd_buffer.from_numpy_array(array)).as_numpy_array()
+            if stage.direct is not None:
+                array = np.asarray(stage.direct.decode(array)).reshape(stage.spec.shape)
+            else:
+                array = _run(stage, stage.spec.prototype.nd_buffer.from_numpy_array(array)).as_numpy_array()
             _expect(array, stage.spec)
         if array.dtype.newbyteorder("=") != self.dtype or array.shape != self.shape:
             raise OzxError(f"a chunk decodes to {array.dtype} {array.shape} instead of {self.dtype} {self.shape}")
@@ -241,6 +261,26 @@ def _name(codec: Any) -> str:
         return str(codec.to_dict().get("name"))
     except Exception:  # a third-party codec without a usable to_dict
         return type(codec).__name__
+
+
+def _numcodecs_codec(codec: Any) -> Any:
+    """The numcodecs codec behind a zarr-python `numcodecs.*` codec (built from its public
+    description, as zarr-python's wrapper builds it), or None for any other codec."""
+    try:
+        described = codec.to_dict()
+        name = described.get("name")
+        if not isinstance(name, str) or not name.startswith("numcodecs."):
+            return None
+        from numcodecs import get_codec
+
+        return get_codec({**(described.get("configuration") or {}), "id": name.removeprefix("numcodecs.")})
+    except Exception:  # then zarr-python's own decode runs it
+        return None
+
+
+def _as_bytes(out: Any) -> Any:
+    """A numcodecs decode result as a bytes-like object zarr's Buffer takes."""
+    return out.view(np.uint8).reshape(-1) if isinstance(out, np.ndarray) else out
 
 
 def _native(zdtype: Any) -> np.dtype:

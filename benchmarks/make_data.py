@@ -14,6 +14,9 @@ so a rerun only rebuilds what is missing. Delete the folder to start over.
   zarr-python (uint16, shards (1, H, W), inner chunks (1, c, c), zstd level 1), holding
   deterministic microscopy-like content (smooth blobs on a background + Poisson noise),
   and the same packed into ``....ozx`` with ozx_writer.pack_directory.
+* ``....-numcodecs.ozx`` -- the same chunk bytes, but the array's metadata names the zstd codec
+  `numcodecs.zstd` (zarr-python's name for numcodecs' Zstd, which writes the same frames): the
+  viewer's fast path does not know that name, so the file is read through zarr-python's codecs.
 """
 
 from __future__ import annotations
@@ -158,6 +161,27 @@ def sharded_paths(
     return directory, ozx
 
 
+def numcodecs_variant(directory: Path) -> Path:
+    """`directory` (from sharded_paths) with its array's codec renamed to `numcodecs.zstd`, packed."""
+    ozx = directory.parent / f"{directory.name}-numcodecs.ozx"
+    if ozx.exists():
+        return ozx
+    tmp_dir = directory.parent / f"{directory.name}-numcodecs.tmpdir"
+    shutil.rmtree(tmp_dir, ignore_errors=True)
+    shutil.copytree(directory, tmp_dir)
+    meta_path = tmp_dir / "0" / "zarr.json"
+    meta = json.loads(meta_path.read_text())
+    inner = meta["codecs"][0]["configuration"]["codecs"]
+    zstd = next(c for c in inner if c["name"] == "zstd")
+    zstd.update({"name": "numcodecs.zstd", "configuration": {"level": zstd["configuration"]["level"]}})
+    meta_path.write_text(json.dumps(meta))
+    tmp_ozx = ozx.with_suffix(".tmp")
+    pack_directory(tmp_dir, tmp_ozx)
+    os.replace(tmp_ozx, ozx)
+    shutil.rmtree(tmp_dir)
+    return ozx
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="1k/100k entries and a 3x1024^2 image only")
@@ -165,7 +189,8 @@ def main() -> None:
     args = parser.parse_args()
     for n in (1_000, 100_000) if args.quick else (1_000, 100_000, 1_000_000):
         print(many_entries_path(n, args.data_dir))
-    print(*sharded_paths(side=1024 if args.quick else 4096, data_dir=args.data_dir))
+    directory, ozx = sharded_paths(side=1024 if args.quick else 4096, data_dir=args.data_dir)
+    print(directory, ozx, numcodecs_variant(directory))
 
 
 if __name__ == "__main__":

@@ -129,7 +129,7 @@ def _child(action: str, path: str) -> None:
     import viewer.app.preparing  # noqa: F401  (imports are not part of the measured work)
     import viewer.cli  # noqa: F401
     import viewer.ome  # noqa: F401
-    import viewer.report  # noqa: F401
+    import viewer.ome.report  # noqa: F401
     from numcodecs import blosc, lz4, zstd  # noqa: F401
 
     actions = {

@@ -134,7 +134,38 @@ def v2_set() -> dict[str, Any]:
     }
 
 
-SETS = {"image": image_set, "plate": plate_set, "collection": collection_set, "v2": v2_set}
+def _numcodecs_chunk(shape: tuple[int, ...], *codecs: dict) -> bytes:
+    """arange of `shape` (<u2) encoded by numcodecs `codecs` in order (as a Zarr pipeline writes)."""
+    from numcodecs import get_codec
+
+    data: Any = np.arange(math.prod(shape), dtype="<u2").reshape(shape)
+    for config in codecs:
+        data = get_codec(dict(config)).encode(data)
+    return bytes(data)
+
+
+def fallback_set() -> dict[str, Any]:
+    """An image whose codecs only zarr-python knows (numcodecs.* names), read through the fallback."""
+    codecs = [{"name": "numcodecs.delta", "configuration": {"dtype": "<u2"}}, {"name": "bytes", "configuration": {"endian": "little"}},
+              {"name": "numcodecs.zlib", "configuration": {"level": 1}}, {"name": "numcodecs.crc32", "configuration": {}}]
+    return {
+        "zarr.json": _group({"version": "0.5", "multiscales": _multiscales(["0"], "yx")}),
+        "0/zarr.json": _array([8, 8], [8, 8], codecs=codecs),
+        "0/c/0/0": _numcodecs_chunk((8, 8), {"id": "delta", "dtype": "<u2"}, {"id": "zlib", "level": 1}, {"id": "crc32"}),
+    }
+
+
+def v2_fallback_set() -> dict[str, Any]:
+    """A Zarr v2 image whose filter (astype) only numcodecs' registry knows."""
+    docs = v2_set()
+    docs["0/.zarray"] = {**docs["0/.zarray"], "compressor": {"id": "zlib", "level": 1},
+                         "filters": [{"id": "astype", "encode_dtype": "<u4", "decode_dtype": "<u2"}]}
+    docs["0/0/0"] = _numcodecs_chunk((8, 8), {"id": "astype", "encode_dtype": "<u4", "decode_dtype": "<u2"}, {"id": "zlib", "level": 1})
+    return docs
+
+
+SETS = {"image": image_set, "plate": plate_set, "collection": collection_set, "v2": v2_set,
+        "fallback": fallback_set, "v2-fallback": v2_fallback_set}
 
 
 def paths(value: Any, prefix: tuple = ()) -> Iterator[tuple]:
@@ -188,7 +219,7 @@ def exercise(entries: dict[str, bytes]) -> None:
     from viewer.tiles import TileKey
     from viewer.ome.document import build_document
     from viewer.output import to_json
-    from viewer.report import document_info, format_info
+    from viewer.ome.report import document_info, format_info
 
     try:
         doc = build_document(MemoryContainer(entries), "memory.ozx")

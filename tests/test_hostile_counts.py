@@ -79,6 +79,38 @@ def many_planes(path: Path) -> Path:
     return image_zip(path, b"", shape=(BIG, 256, 256), chunks=(1, 256, 256), attrs=_channel_attrs("zyx"))
 
 
+def plate_of_one_well(path: Path, wells: int, fields: int) -> Path:
+    """A plate listing the same well `wells` times; the well lists the same field `fields` times."""
+    well_list = [{"path": "r0/c", "rowIndex": 0, "columnIndex": 0}] * wells
+    entries = [ZipEntry("zarr.json", group_json({"ome": {"version": "0.5", "plate": {
+                   "rows": [{"name": "r"}], "columns": [{"name": "c"}], "wells": well_list}}})),
+               ZipEntry("r0/c/zarr.json", group_json({"ome": {"version": "0.5", "well": {"images": [{"path": "0"}] * fields}}})),
+               ZipEntry("r0/c/0/zarr.json", group_json(ome_attrs(["0"]))),
+               ZipEntry("r0/c/0/0/zarr.json", array_json([4, 4], [4, 4]))]
+    write_zip(path, entries, comment=rfc9_comment())
+    return path
+
+
+def series_missing(path: Path, count: int) -> Path:
+    """bioformats2raw: `OME/series` lists `count` paths; only the first exists."""
+    entries = [ZipEntry("zarr.json", group_json({"ome": {"version": "0.5", "bioformats2raw.layout": 3}})),
+               ZipEntry("OME/zarr.json", group_json({"ome": {"version": "0.5", "series": [f"s{i}" for i in range(count)]}})),
+               ZipEntry("s0/zarr.json", group_json(ome_attrs(["0"]))),
+               ZipEntry("s0/0/zarr.json", array_json([4, 4], [4, 4]))]
+    write_zip(path, entries, comment=rfc9_comment())
+    return path
+
+
+def label_maps(path: Path, names: list[str]) -> Path:
+    """An image whose `labels` group lists `names`; only the label map 'x' exists."""
+    entries = [ZipEntry("zarr.json", group_json(ome_attrs(["0"]))), ZipEntry("0/zarr.json", array_json([4, 4], [4, 4])),
+               ZipEntry("labels/zarr.json", group_json({"ome": {"version": "0.5", "labels": names}})),
+               ZipEntry("labels/x/zarr.json", group_json(ome_attrs(["0"]))),
+               ZipEntry("labels/x/0/zarr.json", array_json([4, 4], [4, 4]))]
+    write_zip(path, entries, comment=rfc9_comment())
+    return path
+
+
 def collection_nodes(path: Path) -> Path:
     nodes = [{"type": "collection", "name": f"c{i}"} for i in range(200_000)]
     write_zip(path, [ZipEntry("zarr.json", group_json({"ome": {"version": "0.6", "type": "collection", "nodes": nodes}}))],
@@ -96,6 +128,10 @@ CASES = {
     "omero-400000": (many_omero, "ome-omero"),
     "chunks-1x1": (tiny_chunks, None),
     "planes-1e15": (many_planes, "ome-planes"),
+    "labels-100000-same": (lambda p: label_maps(p, ["x"] * 100_000), None),
+    "plate-1000-same-wells-4000-same-fields": (lambda p: plate_of_one_well(p, 1000, 4000), "ome-images"),
+    "series-100000-missing": (lambda p: series_missing(p, 100_000), "ome-images"),
+    "labels-100000-distinct": (lambda p: label_maps(p, ["x"] + [f"n{i}" for i in range(100_000)]), "ome-labels"),
 }
 
 
@@ -144,5 +180,82 @@ def test_a_read_over_too_many_chunks_is_refused(folder: Path) -> None:
         assert array.read((slice(0, 8), slice(0, 8))).shape == (8, 8)
         with pytest.raises(OzxError, match="spans 262144 chunks"):
             array.read((slice(0, 512), slice(0, 512)))
+    finally:
+        doc.close()
+
+
+def test_slider_positions_are_capped_and_the_start_plane_is_reachable(folder: Path) -> None:
+    from viewer.ome.display_defaults import start_plane
+    from viewer.ome.limits import MAX_PLANES
+
+    doc = open_document(many_planes(folder / "m5.ozx"))
+    try:
+        image = doc.images()[0]
+        (axis,) = image.slider_axes
+        assert image.levels[0].shape[axis] == BIG and image.plane_count(axis) == MAX_PLANES == 2**31 - 1
+        assert start_plane(image) == (MAX_PLANES // 2,)  # the middle z of what a slider can reach
+        (finding,) = [f for f in doc.findings if f.rule == "ome-planes"]
+        assert f"only the first {MAX_PLANES} can be reached" in finding.message
+    finally:
+        doc.close()
+
+
+def test_an_overview_tile_over_too_many_chunks_is_an_error_not_endless_work() -> None:
+    import time
+
+    import numpy as np
+
+    from viewer.tiles import LevelGeometry, TileKey
+    from viewer.tiles.virtual import MAX_STORED_CHUNKS, OverviewTooLarge, VirtualPyramid
+
+    reads: list[TileKey] = []
+    probes: list[tuple[int, int, int, int]] = []
+
+    def read(key: TileKey) -> np.ndarray:
+        reads.append(key)
+        r0, r1, c0, c1 = geometry.tile_box(key.ty, key.tx)
+        return np.zeros((1, r1 - r0, c1 - c0), np.uint16)
+
+    def absent(level: int, plane: tuple[int, ...], box: tuple[int, int, int, int]) -> bool:
+        probes.append(box)
+        return False  # "cannot tell cheaply", as region_absent answers for huge regions
+
+    geometry = LevelGeometry((BIG, BIG), (256, 256), (1.0, 1.0))
+    pyramid = VirtualPyramid([geometry], read, 1, np.uint16, absent=absent, chunk=(256, 256))
+    coarsest = len(pyramid.geometries) - 1
+    started = time.perf_counter()
+    with pytest.raises(OverviewTooLarge, match=f"more than the {MAX_STORED_CHUNKS} one overview tile may read"):
+        pyramid.tile(TileKey(coarsest, (), 0, 0))
+    assert time.perf_counter() - started < 0.1 and not reads and len(probes) == 1
+    # 1x1 chunks: a 4096² level's coarsest overview tile (512² chunks) is refused, a finer one is built
+    small = LevelGeometry((4096, 4096), (16, 16), (1.0, 1.0))
+    geometry = small
+    pyramid = VirtualPyramid([small], read, 1, np.uint16, absent=absent, chunk=(1, 1))
+    with pytest.raises(OverviewTooLarge, match="stands for 262144 stored chunks"):
+        pyramid.tile(TileKey(2, (), 0, 0))
+    assert pyramid.tile(TileKey(1, (), 0, 0)).shape == (1, 128, 128)
+
+
+def test_label_maps_are_opened_once_each_and_capped(folder: Path) -> None:
+    from viewer.ome.limits import MAX_LABEL_MAPS, image_budget
+    from viewer.ome.multiscales import read_labels
+
+    doc = open_document(label_maps(folder / "l1.ozx", ["x"] * 100_000))
+    try:
+        assert [m.name for m in doc.images()[0].labels] == ["x"]
+    finally:
+        doc.close()
+    doc = open_document(label_maps(folder / "l2.ozx", ["x"] + [f"n{i}" for i in range(100_000)]))
+    try:
+        assert [m.name for m in doc.images()[0].labels] == ["x"]
+        messages = [f.message for f in doc.findings if f.rule == "ome-labels"]
+        assert f"the image at '/' lists 100001 label maps; only the first {MAX_LABEL_MAPS} are opened" in messages
+        assert len(messages) == 1 + MAX_LABEL_MAPS - 1  # the cap, and each listed but missing map
+        findings: list = []
+        with image_budget(label_maps=0):  # the document's label maps are spent: none opened, one finding
+            assert read_labels(doc.container, "", findings) == []
+            assert read_labels(doc.container, "", findings) == []
+        spent = [f for f in findings if "label maps; the rest are not opened" in f.message]
+        assert [f.message for f in spent] == ["the file holds more than 4096 label maps; the rest are not opened"]
     finally:
         doc.close()

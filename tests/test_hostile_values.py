@@ -29,6 +29,12 @@ def _dataset_scale(scale, multiscale_scale=None) -> dict:
     return attrs
 
 
+def _dataset_transforms(transforms: list) -> dict:
+    attrs = ome_attrs(["0"])
+    attrs["ome"]["multiscales"][0]["datasets"][0]["coordinateTransformations"] = transforms
+    return attrs
+
+
 CHUNK = bytes(4 * 4 * 2)
 REFUSED = {  # (metadata damage, words the one-line message must contain)
     "axes-is-an-integer": (dict(attrs=_attrs(axes=5)), "'axes' list is missing or empty"),
@@ -49,6 +55,10 @@ NOTED = {  # opens; the bad value is ignored with a finding
     "scale-product-overflows": (dict(attrs=_dataset_scale([1e200, 1e200], [1e200, 1e200])), "ome-transform"),
     "scale-400-digits": (dict(attrs=_dataset_scale([10**400, 1])), "ome-transform"),
     "scale-is-an-object": (dict(attrs=_dataset_scale({"y": 1})), "ome-transform"),
+    "scale-1e35": (dict(attrs=_dataset_scale([1e35, 1e35])), "ome-transform"),  # finite, but not drawable
+    "scale-1e-35": (dict(attrs=_dataset_scale([1e-35, 1e-35])), "ome-transform"),
+    "translation-1e35": (dict(attrs=_dataset_transforms([{"type": "scale", "scale": [1.0, 1.0]},
+                                                         {"type": "translation", "translation": [1e35, 0.0]}])), "ome-transform"),
 }
 
 
@@ -81,4 +91,5 @@ def test_malformed_value_is_a_finding(tmp_path: Path, case: str) -> None:
     outcome.assert_bounded()
     info = json.loads(outcome.stdout)  # strict JSON: no NaN or Infinity anywhere
     assert outcome.code == 0 and rule in {f["rule"] for f in info["findings"]}
-    assert all(abs(v) < 1e300 for v in info["images"][0]["levels"][0]["scale"])
+    level = info["images"][0]["levels"][0]
+    assert all(1e-30 <= v <= 1e30 for v in level["scale"]) and all(abs(v) <= 1e30 for v in level["translation"]), level

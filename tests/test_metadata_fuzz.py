@@ -100,6 +100,18 @@ def test_schema_walk_is_bounded_in_a_fresh_process() -> None:
     assert worst["seconds"] < 2.0 and worst["growth_mb"] < 100, worst
 
 
+def test_the_undamaged_fallback_sets_read_through_zarr_python() -> None:
+    import numpy as np
+
+    from .schema_fuzz import SETS
+
+    for name in ("fallback", "v2-fallback"):
+        entries = {k: v if isinstance(v, bytes) else json.dumps(v).encode() for k, v in SETS[name]().items()}
+        array = build_document(MemoryContainer(entries), "memory.ozx").images()[0].levels[0].array
+        assert array.via_zarr_python, name
+        assert np.array_equal(array.read_chunk((0, 0)), np.arange(64, dtype="<u2").reshape(8, 8)), name
+
+
 def test_the_undamaged_sets_open() -> None:
     doc = build_document(MemoryContainer(image_set_entries()), "memory.ozx")
     image = doc.images()[0]

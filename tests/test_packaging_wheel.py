@@ -54,7 +54,7 @@ def test_wheel_carries_the_package_data_and_both_launchers(wheel: Path) -> None:
     assert "[console_scripts]\nozx-viewer = viewer.cli:main" in entry_points
     assert "[gui_scripts]\nozx-viewer-gui = viewer.cli:main" in entry_points
     runtime = [line for line in requires.splitlines() if line.startswith("Requires-Dist:") and "extra ==" not in line]
-    assert sorted(line.split()[1].split("<")[0].split(">")[0] for line in runtime) == ["PySide6-Essentials", "numcodecs", "numpy", "platformdirs", "vispy"]
+    assert sorted(line.split()[1].split("<")[0].split(">")[0] for line in runtime) == ["PySide6-Essentials", "numcodecs", "numpy", "platformdirs", "vispy", "zarr"]
 
 
 def test_installed_copy_finds_its_bundled_sample(installed: Path) -> None:

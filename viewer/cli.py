@@ -74,7 +74,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _info(path: str, as_json: bool) -> int:
     from .ome import open_document
-    from .report import format_info, info_of
+    from .ome.report import format_info, info_of
 
     doc = open_document(path, background_index=False)
     try:
@@ -91,7 +91,7 @@ def _validate(path: str, strict: bool, as_json: bool) -> int:
     from .container.zip_container import ZipContainer
     from .findings import Finding
     from .ome.document import build_document
-    from .report import conformance, format_findings
+    from .ome.report import conformance, format_findings
 
     if os.path.isdir(path):
         raise OzxError(f"'{path}' is a folder; validate checks zipped OME-Zarr files (RFC-9)")

@@ -1,11 +1,16 @@
-"""Text and JSON for the terminal: whatever a file contains, nothing it says can act on the terminal."""
+"""Text and JSON for the terminal (whatever a file contains, nothing it says can act on the terminal)
+and files written for the user (whole or not at all)."""
 
 from __future__ import annotations
 
 import json
 import math
+import os
+import tempfile
 import unicodedata
 from typing import Any
+
+from .errors import OzxError
 
 
 def printable(text: str) -> str:
@@ -38,3 +43,24 @@ def _finite(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [_finite(v) for v in value]
     return value
+
+
+def write_atomically(path: str, data: bytes) -> None:
+    """Write `data` to `path` through a temporary file in the same folder, renamed into place."""
+    folder = os.path.dirname(os.path.abspath(path))
+    try:
+        handle, temporary = tempfile.mkstemp(prefix=".ozx-viewer-", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise OzxError(f"cannot write '{path}' ({exc.strerror or exc})") from None
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)  # as a plain open() would have created it
+        os.replace(temporary, path)
+    except BaseException as exc:
+        os.unlink(temporary)
+        if isinstance(exc, OSError):
+            raise OzxError(f"cannot write '{path}' ({exc.strerror or exc})") from None
+        raise

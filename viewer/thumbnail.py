@@ -8,9 +8,9 @@ file in OUTPUT's folder is renamed into place, and removed if anything fails.
 from __future__ import annotations
 
 import os
-import tempfile
 
 from .errors import OzxError
+from .output import write_atomically
 from .ome import open_document
 from .ome.model import Image
 from .render.png import encode_png
@@ -44,24 +44,3 @@ def choose_image(images: list[Image], path: str | None) -> Image:
             return image
     listed = ", ".join(repr(im.path) for im in images[:5]) + (", …" if len(images) > 5 else "")
     raise OzxError(f"there is no image at '{path}' in this file (images: {listed})")
-
-
-def write_atomically(path: str, data: bytes) -> None:
-    """Write `data` to `path` through a temporary file in the same folder, renamed into place."""
-    folder = os.path.dirname(os.path.abspath(path))
-    try:
-        handle, temporary = tempfile.mkstemp(prefix=".ozx-thumbnail-", suffix=".tmp", dir=folder)
-    except OSError as exc:
-        raise OzxError(f"cannot write '{path}' ({exc.strerror or exc})") from None
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)  # as a plain open() would have created it
-        os.replace(temporary, path)
-    except BaseException as exc:
-        os.unlink(temporary)
-        if isinstance(exc, OSError):
-            raise OzxError(f"cannot write '{path}' ({exc.strerror or exc})") from None
-        raise

@@ -12,7 +12,7 @@ from ..container.base import Container
 from ..errors import OzxError
 from ..render.canvas import ImageCanvas
 from ..render.png import encode_png
-from ..thumbnail import write_atomically
+from ..output import write_atomically
 from .save_copy import is_open_file
 
 

@@ -8,7 +8,7 @@ from PySide6.QtGui import QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget
 
 from ..ome.model import Document
-from ..report import format_info, info_of
+from ..ome.report import format_info, info_of
 from .background import BackgroundCall
 
 

@@ -60,9 +60,8 @@ class ViewState:
 
     @property
     def plane_sizes(self) -> list[int]:
-        """Entries of each slider axis (level 0)."""
-        shape = self.image.levels[0].shape
-        return [shape[axis] for axis in self.layout.sliders]
+        """Positions of each slider axis (level 0, capped: a slider takes 32-bit positions)."""
+        return [self.image.plane_count(axis) for axis in self.layout.sliders]
 
     def plane_texts(self) -> list[str]:
         """Per slider axis, "index / last", plus the physical position when the axis has a unit

@@ -1,16 +1,18 @@
 """Chunk decoding for Zarr v3 codec pipelines and Zarr v2 compressors, driven through numcodecs.
 
 zarr-python's own async store path is bypassed on purpose: decoding straight from positional
-reads is 2–3× faster (see benchmarks/bench_reading.py). Only codecs on an allow-list are built,
-so metadata can never name an arbitrary (e.g. pickle) codec. Every decompressor is bounded by the
-size the chunk must decode to (`bounded_decode`), never by a size the compressed data announces.
+reads is 2–3× faster (see benchmarks/bench_reading.py). Only codecs on an allow-list are built
+here; any other name raises UnknownCodec, and the array is then decoded through zarr-python
+(zarr_fallback.py), which refuses codecs that could run code (pickle). Every decompressor is
+bounded by the size the chunk must decode to (`bounded_decode`), never by a size the compressed
+data announces.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from math import prod
-from typing import Callable, Sequence
+from typing import Callable, Protocol, Sequence
 
 import numpy as np
 
@@ -21,6 +23,24 @@ from . import bounded_decode
 MAX_CHUNK_BYTES = 1 << 30
 #: (stored bytes, most bytes the stage may produce) → decoded bytes.
 Decoder = Callable[[bytes, int], bytes]
+
+
+class UnknownCodec(OzxError):
+    """A codec the fast path does not know; zarr-python may (see zarr_fallback)."""
+
+
+class ChunkDecoding(Protocol):
+    """What ZarrArray needs of a chunk decoder (ChunkDecoder, or zarr_fallback.FallbackDecoder)."""
+
+    shape: tuple[int, ...]
+
+    @property
+    def nbytes(self) -> int: ...
+
+    @property
+    def stored_limit(self) -> int: ...
+
+    def decode(self, raw: bytes) -> np.ndarray: ...
 
 
 def max_stored_bytes(decoded: int) -> int:
@@ -46,7 +66,7 @@ def _numcodecs_filter(config: dict) -> Decoder:
 
 
 #: Bounded decoders of the compressors, by their numcodecs id / Zarr v3 name.
-_COMPRESSORS: dict[str, Decoder] = {
+COMPRESSORS: dict[str, Decoder] = {
     "zlib": bounded_decode.inflate, "gzip": bounded_decode.gzip, "zstd": bounded_decode.zstd,
     "blosc": bounded_decode.blosc, "lz4": bounded_decode.lz4, "bz2": bounded_decode.bz2_,
 }
@@ -57,17 +77,17 @@ def _v2_compressor(config: dict) -> Decoder:
     name = config.get("id")
     if name == "lzma":
         return bounded_decode.lzma_(config)
-    if name not in _COMPRESSORS:
-        raise OzxError(f"the compressor {name!r} is not supported")
-    return _COMPRESSORS[name]
+    if name not in COMPRESSORS:
+        raise UnknownCodec(f"the compressor {name!r} is not supported")
+    return COMPRESSORS[name]
 
 
 def _v3_bytes_codec(name: str, config: dict) -> Decoder:
     if name == "crc32c":
         return _strip_crc32c
     if name not in _V3_BYTES_CODECS:
-        raise OzxError(f"the codec '{name}' is not supported")
-    return _COMPRESSORS[name]
+        raise UnknownCodec(f"the codec '{name}' is not supported")
+    return COMPRESSORS[name]
 
 
 def _strip_crc32c(data: bytes, limit: int = 0) -> bytes:
@@ -85,7 +105,7 @@ class Sharding:
     """The `sharding_indexed` codec: inner chunk shape and how inner chunks / the index decode."""
 
     inner_shape: tuple[int, ...]
-    inner: ChunkDecoder
+    inner: ChunkDecoding
     index_decoders: tuple[Decoder, ...]
     index_nbytes: int
     index_at_end: bool
@@ -113,16 +133,22 @@ class ChunkDecoder:
     transpose: tuple[int, ...] | None = None  # stored axis order (v3 transpose codec)
     fortran: bool = False  # v2 order "F"
     filters: tuple[Decoder, ...] = ()
+    expansion: int = 1  # data between stages may be this many times the chunk (filters that narrow types)
 
     @property
     def nbytes(self) -> int:
         """Bytes of one decoded chunk."""
         return prod(self.shape) * self.dtype.itemsize
 
+    @property
+    def stored_limit(self) -> int:
+        """The most bytes a stored chunk, or the data between two stages, may take."""
+        return max_stored_bytes(self.nbytes * self.expansion)
+
     def decode(self, raw: bytes) -> np.ndarray:
         data = raw
         exact = self.nbytes
-        loose = max_stored_bytes(exact)  # for stages whose output feeds another codec
+        loose = self.stored_limit  # for stages whose output feeds another codec
         stages = [*reversed(self.bytes_decoders), *reversed(self.filters)]
         try:
             for i, decode in enumerate(stages):
@@ -172,7 +198,7 @@ def build_v3(codecs: list, chunk_shape: tuple[int, ...], dtype: np.dtype) -> Chu
             if name in ("bytes", "endian", "sharding_indexed"):
                 array_to_bytes = (name, config)
                 continue
-            raise OzxError(f"the codec '{name}' is not supported")
+            raise UnknownCodec(f"the codec '{name}' is not supported")
         bytes_decoders.append(_v3_bytes_codec(name, config))
     if array_to_bytes is None:
         raise OzxError("an array's codec list has no array-to-bytes codec")
@@ -180,7 +206,7 @@ def build_v3(codecs: list, chunk_shape: tuple[int, ...], dtype: np.dtype) -> Chu
     if name == "sharding_indexed":
         if transpose is not None or bytes_decoders:
             raise OzxError("codecs around sharding_indexed are not supported")
-        return _build_sharding(config, chunk_shape, dtype)
+        return build_sharding(config, chunk_shape, dtype)
     endian = config.get("endian", "little")
     if endian not in ("little", "big"):
         raise OzxError(f"an array has an unknown byte order '{endian}'")
@@ -189,7 +215,9 @@ def build_v3(codecs: list, chunk_shape: tuple[int, ...], dtype: np.dtype) -> Chu
     return ChunkDecoder(chunk_shape, stored, tuple(bytes_decoders), transpose)
 
 
-def _build_sharding(config: dict, shard_shape: tuple[int, ...], dtype: np.dtype) -> Sharding:
+def build_sharding(config: dict, shard_shape: tuple[int, ...], dtype: np.dtype,
+                   inner: ChunkDecoding | None = None) -> Sharding:
+    """The `sharding_indexed` codec; `inner` decodes inner chunks (default: built from its codecs)."""
     inner_shape = config.get("chunk_shape")
     if (
         not isinstance(inner_shape, list)
@@ -198,7 +226,8 @@ def _build_sharding(config: dict, shard_shape: tuple[int, ...], dtype: np.dtype)
         or any(s % i for s, i in zip(shard_shape, inner_shape))
     ):
         raise OzxError("the sharding codec's inner chunk shape does not divide the shard shape")
-    inner = build_v3(config.get("codecs", [{"name": "bytes"}]), tuple(inner_shape), dtype)
+    if inner is None:
+        inner = build_v3(config.get("codecs", [{"name": "bytes"}]), tuple(inner_shape), dtype)
     if isinstance(inner, Sharding):
         raise OzxError("nested sharding is not supported")
     index_decoders: list[Decoder] = []
@@ -231,17 +260,20 @@ def build_v2(meta: dict, chunk_shape: tuple[int, ...], dtype: np.dtype) -> Chunk
     compressor = meta.get("compressor")
     decoders: list[Decoder] = []
     if compressor is not None:
-        if not isinstance(compressor, dict) or compressor.get("id") not in _V2_COMPRESSORS:
-            name = compressor.get("id") if isinstance(compressor, dict) else compressor
-            raise OzxError(f"the compressor {name!r} is not supported")
+        if not isinstance(compressor, dict) or not isinstance(compressor.get("id"), str):
+            raise OzxError(f"the compressor {str(compressor)[:80]!r} is not a codec description")
+        if compressor["id"] not in _V2_COMPRESSORS:
+            raise UnknownCodec(f"the compressor {compressor['id']!r} is not supported")
         decoders.append(_v2_compressor(compressor))
     filters: list[Decoder] = []
     raw_filters = meta.get("filters") or []
     if not isinstance(raw_filters, list):
         raise OzxError("'filters' is not a list")
     for item in raw_filters:
-        if not isinstance(item, dict) or item.get("id") not in _V2_FILTERS:
-            raise OzxError(f"the filter {item.get('id') if isinstance(item, dict) else item!r} is not supported")
+        if not isinstance(item, dict) or not isinstance(item.get("id"), str):
+            raise OzxError(f"the filter {str(item)[:80]!r} is not a codec description")
+        if item["id"] not in _V2_FILTERS:
+            raise UnknownCodec(f"the filter {item['id']!r} is not supported")
         filters.append(_numcodecs_filter(item))
     order = meta.get("order", "C")
     if order not in ("C", "F"):

@@ -27,11 +27,11 @@ def level_index(index: int, finest: int, size: int) -> int:
 
 
 def start_plane(image: Image) -> tuple[int, ...]:
-    """rdefs defaultZ/defaultT where given and in range, else the middle z and t = 0."""
-    shape = image.levels[0].shape
+    """rdefs defaultZ/defaultT where given and in range, else the middle z and t = 0 (of the
+    positions a slider can reach, `Image.plane_count`)."""
     plane = []
     for axis in image.slider_axes:
-        size, kind = shape[axis], image.axes[axis].type
+        size, kind = image.plane_count(axis), image.axes[axis].type
         if kind == "space":
             index = image.default_z if image.default_z is not None else size // 2
         elif kind == "time":

@@ -10,7 +10,7 @@ from ..errors import OzxError
 from ..findings import Finding
 from .metadata import NodeMeta, as_list, join, read_node
 from .model import Group, Image, Node, Unavailable
-from .limits import MAX_IMAGES, images_left
+from .limits import MAX_IMAGES, images_left, spend_image, take_image
 from .multiscales import parse_image
 
 MAX_XML_BYTES = 16 * 1024 * 1024
@@ -20,10 +20,17 @@ def _image_or_unavailable(container: Container, path: str, name: str, findings: 
                           seen: dict[str, Image | Unavailable] | None = None) -> Image | Unavailable:
     """Parse one image group; a broken one becomes an unavailable node with the reason. With
     `seen`, a path listed again reuses the first result (a crafted plate may list one field
-    thousands of times)."""
+    thousands of times). Every call counts against the document's image budget, parsed or
+    reused, image or not, so a listing cannot make more nodes than the budget allows."""
     if seen is not None and path in seen:
+        try:
+            take_image()
+        except OzxError as exc:
+            return Unavailable(name, path, path, str(exc))
         return replace(seen[path], name=name)
     result = _parse_image_group(container, path, name, findings)
+    if isinstance(result, Unavailable):
+        spend_image()
     if seen is not None:
         seen[path] = result
     return result
@@ -106,7 +113,7 @@ def parse_series(container: Container, node: NodeMeta, findings: list[Finding]) 
             paths.append(str(len(paths)))
     group = Group(name=node.path.rsplit("/", 1)[-1] or "series", path=node.path, kind="series")
     for i, path in enumerate(paths):
-        if not images_left():
+        if not images_left():  # build_document names the cap (ome-images)
             break
         xml_name = names[i] if i < len(names) and names[i] else None
         child: Node = _image_or_unavailable(container, join(node.path, path), xml_name or f"Series {path}", findings)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Iterator, Literal, Union
 import numpy as np
 
 from ..findings import Finding
+from .limits import reachable_planes
 
 if TYPE_CHECKING:
     from ..container.base import Container
@@ -132,6 +133,10 @@ class Image:
     def slider_axes(self) -> list[int]:
         """Axes that are neither displayed nor the channel axis (z, t, custom)."""
         return list(self.layout.sliders)
+
+    def plane_count(self, axis: int) -> int:
+        """Positions a slider of `axis` offers: level 0's size, capped at limits.MAX_PLANES."""
+        return reachable_planes(self.levels[0].shape[axis])
 
 
 @dataclass

@@ -8,7 +8,7 @@ from ..container.base import Container, is_safe_key
 from ..errors import OzxError
 from ..findings import Finding
 from .channels import parse_channels
-from .limits import MAX_LEVELS, MAX_PLANES, take_image
+from .limits import MAX_DOCUMENT_LABEL_MAPS, MAX_LABEL_MAPS, MAX_LEVELS, MAX_PLANES, take_image, take_label_map
 from .metadata import NodeMeta, join, read_node
 from .model import Axis, Image, LabelMap, Level, plane_layout
 from .transforms import level_transforms
@@ -154,10 +154,19 @@ def read_labels(container: Container, image_path: str, findings: list[Finding]) 
     names = node.ome.get("labels")
     if not isinstance(names, list):
         return []
+    where = image_path or "/"
+    listed = [n for n in names if isinstance(n, str) and n and ".." not in n.split("/")]
+    distinct = list(dict.fromkeys(listed))  # a map listed again is the same map, opened once
+    if len(distinct) > MAX_LABEL_MAPS:
+        findings.append(Finding("ome-labels", "warning", f"the image at '{where}' lists {len(distinct)} label maps; only the first {MAX_LABEL_MAPS} are opened"))
+        distinct = distinct[:MAX_LABEL_MAPS]
     out = []
-    for name in names:
-        if not isinstance(name, str) or not name or ".." in name.split("/"):
-            continue
+    for name in distinct:
+        if not take_label_map():
+            spent = f"the file holds more than {MAX_DOCUMENT_LABEL_MAPS} label maps; the rest are not opened"
+            if all(f.message != spent for f in findings):
+                findings.append(Finding("ome-labels", "warning", spent))
+            break
         try:
             label_node = read_node(container, join(group, name))
             if label_node is None:

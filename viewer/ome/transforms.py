@@ -6,6 +6,11 @@ import math
 
 from ..findings import Finding
 
+#: Physical coordinates the viewer can draw (its GPU transforms are single precision): a pixel at
+#: least MIN_SCALE wide, a whole level within ±MAX_COORDINATE.
+MIN_SCALE = 1e-30
+MAX_COORDINATE = 1e30
+
 
 def _flatten(transforms: object) -> list[dict]:
     """Transform objects in application order; RFC-5 `sequence`s are unpacked."""
@@ -63,7 +68,12 @@ def level_transforms(
     scale = [1.0] * ndim
     translation = [0.0] * ndim
     where = f"level '{dataset.get('path')}'"
+    default = [b / s if s else 1.0 for b, s in zip(base_shape, shape)]
     if not apply(dataset.get("coordinateTransformations"), scale, translation, ndim, findings, where):
-        scale = [b / s if s else 1.0 for b, s in zip(base_shape, shape)]
+        scale = list(default)
     apply(multiscale.get("coordinateTransformations"), scale, translation, ndim, findings, "the multiscale")
+    if not all(MIN_SCALE <= s and n * s + abs(t) <= MAX_COORDINATE for s, t, n in zip(scale, translation, shape)):
+        findings.append(Finding("ome-transform", "warning", f"the transformations of {where} give pixels under "
+                                f"{MIN_SCALE:g} or coordinates beyond ±{MAX_COORDINATE:g}, which cannot be drawn; they were ignored"))
+        scale, translation = default, [0.0] * ndim
     return tuple(scale), tuple(translation)

@@ -15,7 +15,7 @@ import numpy as np
 from ..container.base import Container
 from ..errors import OzxError
 from .limits import MAX_READ_CHUNKS
-from .codecs import ChunkDecoder, Sharding, build_v2, build_v3, max_stored_bytes
+from .codecs import ChunkDecoding, Sharding, UnknownCodec, build_v2, build_v3
 
 _V3_TYPES = {
     "bool": "bool", "int8": "i1", "int16": "i2", "int32": "i4", "int64": "i8",
@@ -32,11 +32,15 @@ ShardIndex = tuple[str, list[int], list[int]]
 
 
 class ZarrArray:
-    """One array: `shape`, `dtype`, `chunks` (the reading unit; inner chunks when sharded), `shards`."""
+    """One array: `shape`, `dtype`, `chunks` (the reading unit; inner chunks when sharded), `shards`.
+
+    `via_zarr_python` is True when its codecs are decoded through zarr-python (zarr_fallback.py).
+    """
 
     def __init__(self, container: Container, path: str, meta: dict) -> None:
         self.container = container
         self.path = path
+        self.via_zarr_python = False
         self.zarr_format = meta.get("zarr_format")
         try:
             if self.zarr_format == 3:
@@ -77,14 +81,17 @@ class ZarrArray:
             raise OzxError(f"the chunk key separator {self._sep!r} is not supported")
         if meta.get("storage_transformers"):
             raise OzxError("storage transformers are not supported")
-        pipeline = build_v3(meta.get("codecs"), outer, self.dtype)
+        try:
+            pipeline = build_v3(meta.get("codecs"), outer, self.dtype)
+        except UnknownCodec as exc:
+            pipeline = self._fallback(meta, outer, self.dtype, exc)
         self.fill_value = _fill_value(meta.get("fill_value"), self.dtype)
         self._outer = outer
         if isinstance(pipeline, Sharding):
             self.sharding: Sharding | None = pipeline
             self.shards: tuple[int, ...] | None = outer
             self.chunks = pipeline.inner_shape
-            self._decoder: ChunkDecoder = pipeline.inner
+            self._decoder: ChunkDecoding = pipeline.inner
             self._per_shard = pipeline.chunks_per_shard(outer)
         else:
             self.sharding, self.shards, self.chunks, self._decoder = None, None, outer, pipeline
@@ -102,10 +109,21 @@ class ZarrArray:
         self._key_prefix, self._sep = "", meta.get("dimension_separator") or "."
         if self._sep not in ("/", "."):
             raise OzxError(f"the chunk separator {self._sep!r} is not supported")
-        self._decoder = build_v2(meta, self.chunks, self.dtype)
+        try:
+            self._decoder = build_v2(meta, self.chunks, self.dtype)
+        except UnknownCodec as exc:
+            self._decoder = self._fallback(meta, self.chunks, self.dtype, exc)  # type: ignore[assignment]
         self.dtype = self.dtype.newbyteorder("=")
         self.fill_value = _fill_value(meta.get("fill_value"), self.dtype)
         self.sharding, self.shards = None, None
+
+    def _fallback(self, meta: dict, chunk_shape: tuple[int, ...], dtype: np.dtype, unknown: UnknownCodec):
+        """The decoder zarr-python provides for codecs the fast path does not know."""
+        from .zarr_fallback import open_fallback
+
+        decoder = open_fallback(self.container, self.path, meta, chunk_shape, dtype, str(unknown))
+        self.via_zarr_python = True
+        return decoder
 
     # ---- geometry ---------------------------------------------------------------------------------
     @property
@@ -142,7 +160,7 @@ class ZarrArray:
             raise OzxError(f"array '{self.path}', chunk {coords}: {exc}") from None
 
     def _chunk_bytes(self, coords: tuple[int, ...]) -> bytes | None:
-        limit = max_stored_bytes(self._decoder.nbytes)
+        limit = self._decoder.stored_limit
         if self.sharding is None:
             return self.container.read(self._key(coords), limit)
         per = self._per_shard

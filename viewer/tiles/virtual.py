@@ -37,11 +37,20 @@ FOOTPRINT_CHUNKS = 32
 MIN_VIRTUAL_TILE, MAX_VIRTUAL_TILE = 128, 512
 #: The finer block gathered for one virtual tile holds at most this many bytes.
 GATHER_BYTES = 16 << 20
+#: A virtual tile stands for at most this many chunks of the coarsest stored level, as many as one
+#: region read may decode (a 262 144² single-level image of 256² chunks needs 16 384 per coarsest
+#: tile). Beyond, unless nothing is stored under it, the tile is an error: a file claiming an
+#: absurd size or tiny chunks cannot make one tile endless work (reads or absence probes).
+MAX_STORED_CHUNKS = 1 << 16
 #: Default byte budget of the cache of built virtual tiles, and of stored tiles being read at once.
 VIRTUAL_CACHE_BYTES = 8 << 20
 READ_BYTES_IN_FLIGHT = 32 << 20
 
 Method = Literal["mean", "mode"]
+
+
+class OverviewTooLarge(RuntimeError):
+    """A virtual tile would stand for more than MAX_STORED_CHUNKS stored chunks."""
 #: (coarsest stored level, plane, pixel box (r0, r1, c0, c1) of that level) -> nothing stored there.
 AbsentProbe = Callable[[int, tuple[int, ...], tuple[int, int, int, int]], bool]
 
@@ -195,6 +204,7 @@ class VirtualPyramid:
         self.fill = np.array(fill).astype(self.dtype) if np.ndim(fill) == 0 else np.zeros((), self.dtype)
         self._absent = absent
         coarsest = stored[-1]
+        self._chunk = tuple(max(c, 1) for c in (chunk or coarsest.tile))
         count = virtual_level_count(coarsest, len(stored), window_pixels)
         sides = virtual_tile_sides(count, channels * self.dtype.itemsize, chunk or coarsest.tile, max(coarsest.tile))
         self.geometries: list[LevelGeometry] = list(stored) + virtual_geometries(coarsest, sides)
@@ -222,9 +232,19 @@ class VirtualPyramid:
             return cached
         out = self._filled(key)
         if out is None:
+            self._check_footprint(key)
             out = downsample(self._gather(key), self.method)
         self.cache.put(key, out)
         return out
+
+    def _check_footprint(self, key: TileKey) -> None:
+        """OverviewTooLarge when virtual tile `key` stands for more than MAX_STORED_CHUNKS chunks."""
+        r0, r1, c0, c1 = self.stored_box(key)
+        ch, cw = self._chunk
+        count = (-(-r1 // ch) - r0 // ch) * (-(-c1 // cw) - c0 // cw)
+        if count > MAX_STORED_CHUNKS:
+            raise OverviewTooLarge(f"this part of the overview stands for {count} stored chunks, more than the "
+                                   f"{MAX_STORED_CHUNKS} one overview tile may read; zoom in to see it")
 
     def stored_box(self, key: TileKey) -> tuple[int, int, int, int]:
         """Pixel box of the coarsest stored level that tile `key` stands for (for a stored level's

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from .container.zip_container import ZipContainer
-from .findings import Finding
-from .output import printable
-from .ome.model import Document, Group, Image, LabelMap, Level, Node, Opaque, Unavailable
+from ..container.zip_container import ZipContainer
+from ..findings import Finding
+from ..output import printable
+from .model import Document, Group, Image, LabelMap, Level, Node, Opaque, Unavailable
 
 
 def conformance(findings: list[Finding]) -> dict[str, Any]:

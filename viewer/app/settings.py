@@ -34,3 +34,19 @@ def set_cache_budget_mb(megabytes: int | None) -> None:
     else:
         settings.setValue(CACHE_KEY, max(int(megabytes), MIN_CACHE_MB))
     settings.sync()
+
+
+SIDE_PANEL_KEY = "window/side_panel_visible"
+
+
+def side_panel_visible() -> bool:
+    """Whether the image list of files with several images is shown (True until the user hides it)."""
+    value = _settings().value(SIDE_PANEL_KEY, True)
+    return value not in (False, "false", "0", 0)
+
+
+def set_side_panel_visible(visible: bool) -> None:
+    """Remember whether the user wants the image list (applies to every window and file)."""
+    settings = _settings()
+    settings.setValue(SIDE_PANEL_KEY, bool(visible))
+    settings.sync()

@@ -1,0 +1,153 @@
+"""Thumbnails drawn in the background: a few worker threads, the wanted ones first, stale ones dropped.
+
+The panel says which images it wants (`want`, most wanted first) whenever what it shows changes;
+jobs no longer wanted are dropped before they start. Pictures come from `render_thumbnail`
+(numpy, coarsest level) and reach the GUI thread as `QImage`s through the `ready` signal; a
+bounded cache keeps the latest ones. Nothing here blocks the GUI thread except `join`, which is
+meant for a closing thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+from typing import Callable, Sequence
+
+import numpy as np
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtGui import QImage
+
+from ..errors import OzxError
+from ..ome.model import Image
+from ..render.thumbnail import render_thumbnail
+from ..tiles.scheduler import _lower_thread_priority
+
+logger = logging.getLogger(__name__)
+
+THUMBNAIL_SIZE = 64
+THREADS = 2
+#: Pictures kept (64 × 64 RGBA: 16 KiB each, so 32 MiB at most).
+CACHE_ITEMS = 2048
+
+Renderer = Callable[[Image, int], np.ndarray]
+
+
+def to_qimage(rgba: np.ndarray) -> QImage:
+    """(rows, cols, 4) RGBA uint8 → a QImage that owns a copy of the pixels."""
+    rgba = np.ascontiguousarray(rgba, dtype=np.uint8)
+    rows, cols = rgba.shape[:2]
+    return QImage(rgba.data, cols, rows, cols * 4, QImage.Format.Format_RGBA8888).copy()
+
+
+class ThumbnailJobs(QObject):
+    """Thumbnails of images keyed by an int (the catalog index). Emits `ready(key, QImage)` and
+    `failed(key, message)` on the GUI thread. Give it a parent (the panel): Qt then ends it on the
+    GUI thread whatever thread last held it."""
+
+    ready = Signal(int, QImage)
+    failed = Signal(int, str)
+    _done = Signal(int, object, str)
+
+    def __init__(self, images: Sequence[Image], size: int = THUMBNAIL_SIZE, threads: int = THREADS,
+                 renderer: Renderer = render_thumbnail, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.size = size
+        self._images = list(images)
+        self._render = renderer
+        self._lock = threading.Condition()
+        self._queue: list[int] = []  # most wanted first
+        self._running: set[int] = set()
+        self._closed = False
+        self._cache: OrderedDict[int, QImage] = OrderedDict()
+        self._errors: dict[int, str] = {}
+        self._done.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
+        self._threads = [threading.Thread(target=self._work, name=f"thumbnail-{i}", daemon=True) for i in range(threads)]
+        for thread in self._threads:
+            thread.start()
+
+    # ---- GUI thread --------------------------------------------------------------------------
+    def picture(self, key: int) -> QImage | None:
+        """The thumbnail if it has been drawn (and is still cached)."""
+        picture = self._cache.get(key)
+        if picture is not None:
+            self._cache.move_to_end(key)
+        return picture
+
+    def error(self, key: int) -> str | None:
+        """Why the thumbnail cannot be drawn, once that is known."""
+        return self._errors.get(key)
+
+    def want(self, keys: Sequence[int]) -> None:
+        """Replace the wanted thumbnails (most wanted first): ones not yet started and not in
+        `keys` are dropped; drawn or failed ones are not drawn again."""
+        wanted = []
+        seen = set()
+        for key in keys:
+            if 0 <= key < len(self._images) and key not in seen and key not in self._cache and key not in self._errors:
+                seen.add(key)
+                wanted.append(key)
+        with self._lock:
+            if self._closed:
+                return
+            self._queue = [k for k in wanted if k not in self._running]
+            self._lock.notify_all()
+
+    def pending(self) -> int:
+        """Jobs queued or running."""
+        with self._lock:
+            return len(self._queue) + len(self._running)
+
+    def close(self) -> None:
+        """Drop every job not started; running ones finish and are not delivered (no wait)."""
+        with self._lock:
+            self._closed = True
+            self._queue = []
+            self._lock.notify_all()
+        self._cache.clear()
+
+    def join(self, timeout: float | None = None) -> None:
+        """Wait until the workers have ended (after `close`); for a closing thread, not the GUI."""
+        for thread in self._threads:
+            thread.join(timeout)
+
+    # ---- workers -----------------------------------------------------------------------------
+    def _work(self) -> None:
+        _lower_thread_priority()
+        while True:
+            with self._lock:
+                while not self._queue and not self._closed:
+                    self._lock.wait()
+                if self._closed:
+                    return
+                key = self._queue.pop(0)
+                self._running.add(key)
+            picture, message = None, ""
+            try:
+                picture = to_qimage(self._render(self._images[key], self.size))
+            except OzxError as exc:
+                message = str(exc)
+            except Exception as exc:  # a bug of ours or a broken codec: one line, never a traceback
+                logger.debug("thumbnail %d failed", key, exc_info=True)
+                message = f"{type(exc).__name__}: {exc}"
+            with self._lock:
+                self._running.discard(key)
+                if self._closed:
+                    return
+            try:
+                self._done.emit(key, picture, message)
+            except RuntimeError:  # the panel owning these jobs is gone
+                return
+
+    def _deliver(self, key: int, picture: QImage | None, message: str) -> None:
+        if self._closed:
+            return
+        if picture is None:
+            self._errors[key] = message
+            self.failed.emit(key, message)
+            return
+        self._cache[key] = picture
+        self._cache.move_to_end(key)
+        while len(self._cache) > CACHE_ITEMS:
+            self._cache.popitem(last=False)
+        self.ready.emit(key, picture)

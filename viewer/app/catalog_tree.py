@@ -12,6 +12,7 @@ ENTRY_ROLE = Qt.ItemDataRole.UserRole
 ICON_SIZE = 64
 #: Branches are expanded at first when the tree has at most this many entries.
 EXPAND_AT_MOST = 600
+UNIFORM_ABOVE = 2000
 #: Keys the tree keeps when it has the focus (the window's shortcuts use them otherwise).
 NAVIGATION_KEYS = {Qt.Key.Key_Up, Qt.Key.Key_Down, Qt.Key.Key_Left, Qt.Key.Key_Right, Qt.Key.Key_Home, Qt.Key.Key_End}
 
@@ -52,6 +53,7 @@ class CatalogTree(QTreeWidget):
         self.clear()
         self._items = {}
         total = sum(1 for _ in catalog.root.walk())
+        self.setUniformRowHeights(total > UNIFORM_ABOVE)  # fast layout for long lists, compact branches otherwise
         for child in catalog.root.children if catalog.root.kind != "image" else [catalog.root]:
             self.addTopLevelItem(self._item(child))
         if total <= EXPAND_AT_MOST:
@@ -110,6 +112,7 @@ class CatalogTree(QTreeWidget):
             item.setToolTip(0, entry.name)
             self._items[entry.index] = item
         elif not entry.available:
+            item.setText(0, f"{entry.name} — {entry.reason}")  # the target stays visible (host or path)
             item.setFlags(Qt.ItemFlag.NoItemFlags)  # greyed, not selectable
             item.setToolTip(0, f"{entry.name}\n{entry.reason}")
         else:

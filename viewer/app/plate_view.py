@@ -260,12 +260,13 @@ class PlateView(QWidget):
 
     def visible_images(self) -> list[int]:
         """Catalog indices of the thumbnails in view (the current well's fields, then the wells in
-        view row by row), then those of the wells one screen around them."""
+        view row by row), then those of the wells half a screen around them."""
         viewport = self.scroll.viewport()
         top_left = self.grid.mapFrom(viewport, QPoint(0, 0))
         view = QRect(top_left, viewport.size())
         keys = list(self._field_items)
-        ring = view.adjusted(-view.width(), -view.height(), view.width(), view.height())
+        dx, dy = view.width() // 2, view.height() // 2
+        ring = view.adjusted(-dx, -dy, dx, dy)
         shown = self.grid.cells_in(view)
         around = [place for place in self.grid.cells_in(ring) if place not in set(shown)]
         for place in shown + around:

@@ -40,6 +40,22 @@ def to_qimage(rgba: np.ndarray) -> QImage:
     return QImage(rgba.data, cols, rows, cols * 4, QImage.Format.Format_RGBA8888).copy()
 
 
+class _Queue:
+    """The wanted keys (most wanted first), the running ones and whether the jobs are closed."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Condition()
+        self.keys: list[int] = []
+        self.running: set[int] = set()
+        self.closed = False
+
+    def close(self) -> None:
+        with self.lock:
+            self.closed = True
+            self.keys = []
+            self.lock.notify_all()
+
+
 class ThumbnailJobs(QObject):
     """Thumbnails of images keyed by an int (the catalog index). Emits `ready(key, QImage)` and
     `failed(key, message)` on the GUI thread. Give it a parent (the panel): Qt then ends it on the
@@ -55,10 +71,8 @@ class ThumbnailJobs(QObject):
         self.size = size
         self._images = list(images)
         self._render = renderer
-        self._lock = threading.Condition()
-        self._queue: list[int] = []  # most wanted first
-        self._running: set[int] = set()
-        self._closed = False
+        self._state = state = _Queue()
+        self.destroyed.connect(state.close)  # deleted with its parent: the workers end
         self._cache: OrderedDict[int, QImage] = OrderedDict()
         self._errors: dict[int, str] = {}
         self._done.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
@@ -87,23 +101,22 @@ class ThumbnailJobs(QObject):
             if 0 <= key < len(self._images) and key not in seen and key not in self._cache and key not in self._errors:
                 seen.add(key)
                 wanted.append(key)
-        with self._lock:
-            if self._closed:
+        state = self._state
+        with state.lock:
+            if state.closed:
                 return
-            self._queue = [k for k in wanted if k not in self._running]
-            self._lock.notify_all()
+            state.keys = [k for k in wanted if k not in state.running]
+            state.lock.notify_all()
 
     def pending(self) -> int:
         """Jobs queued or running."""
-        with self._lock:
-            return len(self._queue) + len(self._running)
+        state = self._state
+        with state.lock:
+            return len(state.keys) + len(state.running)
 
     def close(self) -> None:
         """Drop every job not started; running ones finish and are not delivered (no wait)."""
-        with self._lock:
-            self._closed = True
-            self._queue = []
-            self._lock.notify_all()
+        self._state.close()
         self._cache.clear()
 
     def join(self, timeout: float | None = None) -> None:
@@ -114,14 +127,15 @@ class ThumbnailJobs(QObject):
     # ---- workers -----------------------------------------------------------------------------
     def _work(self) -> None:
         _lower_thread_priority()
+        state = self._state
         while True:
-            with self._lock:
-                while not self._queue and not self._closed:
-                    self._lock.wait()
-                if self._closed:
+            with state.lock:
+                while not state.keys and not state.closed:
+                    state.lock.wait()
+                if state.closed:
                     return
-                key = self._queue.pop(0)
-                self._running.add(key)
+                key = state.keys.pop(0)
+                state.running.add(key)
             picture, message = None, ""
             try:
                 picture = to_qimage(self._render(self._images[key], self.size))
@@ -130,9 +144,9 @@ class ThumbnailJobs(QObject):
             except Exception as exc:  # a bug of ours or a broken codec: one line, never a traceback
                 logger.debug("thumbnail %d failed", key, exc_info=True)
                 message = f"{type(exc).__name__}: {exc}"
-            with self._lock:
-                self._running.discard(key)
-                if self._closed:
+            with state.lock:
+                state.running.discard(key)
+                if state.closed:
                     return
             try:
                 self._done.emit(key, picture, message)
@@ -140,7 +154,7 @@ class ThumbnailJobs(QObject):
                 return
 
     def _deliver(self, key: int, picture: QImage | None, message: str) -> None:
-        if self._closed:
+        if self._state.closed:
             return
         if picture is None:
             self._errors[key] = message

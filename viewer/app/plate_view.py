@@ -258,18 +258,18 @@ class PlateView(QWidget):
             if item is not None:
                 self.fields.setCurrentItem(item)
 
-    def visible_images(self) -> list[int]:
+    def visible_images(self, ring: bool = True) -> list[int]:
         """Catalog indices of the thumbnails in view (the current well's fields, then the wells in
-        view row by row), then those of the wells half a screen around them."""
+        view row by row), then, with `ring`, those of the wells half a screen around them."""
         viewport = self.scroll.viewport()
-        top_left = self.grid.mapFrom(viewport, QPoint(0, 0))
-        view = QRect(top_left, viewport.size())
+        view = QRect(self.grid.mapFrom(viewport, QPoint(0, 0)), viewport.size())
+        places = self.grid.cells_in(view)
+        if ring:
+            dx, dy = view.width() // 2, view.height() // 2
+            seen = set(places)
+            places += [p for p in self.grid.cells_in(view.adjusted(-dx, -dy, dx, dy)) if p not in seen]
         keys = list(self._field_items)
-        dx, dy = view.width() // 2, view.height() // 2
-        ring = view.adjusted(-dx, -dy, dx, dy)
-        shown = self.grid.cells_in(view)
-        around = [place for place in self.grid.cells_in(ring) if place not in set(shown)]
-        for place in shown + around:
+        for place in places:
             key = self.grid.thumbnail_key(*place)
             if key is not None:
                 keys.append(key)

@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 
 from tests.omezarr_fixtures import omero_channels, pyramid, write_image
-from viewer.app.loader import LabelTileLoader, TileLoader, level_index
+from viewer.app.loader import LabelTileLoader, TileLoader
+from viewer.ome.display_defaults import level_index
 from viewer.app import preparing
 from viewer.app.opening import OpenedImage, PendingOpen, auto_windows, prepare, start_plane
 from viewer.app.preparing import tile_loader

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QApplication
 from viewer.app.tile_stream import TileStream
 from viewer.render.canvas import ImageCanvas
 from viewer.render.styles import ChannelStyle
-from viewer.tiles import LevelGeometry, TileKey, fully_sharp, wanted_tiles
+from viewer.tiles import LevelGeometry, MemoryBudget, TileKey, fully_sharp, wanted_tiles
 
 pytestmark = pytest.mark.gui
 LOAD_SECONDS = 0.01
@@ -36,7 +36,7 @@ def test_zoom_burst_drops_stale_work_and_finishes_the_last_view(qtbot) -> None:
     canvas = ImageCanvas(size=(640, 480), show=True)
     layer = canvas.add_composite(1)
     layer.set_styles([ChannelStyle("FFFFFF", (0, 255))], 255.0)
-    stream = TileStream(canvas, layer, geometries, loader, list, 256 << 20)
+    stream = TileStream(canvas, layer, geometries, loader, list, MemoryBudget(256 << 20))
     canvas.events.view_changed.connect(lambda _e: stream.set_view(canvas.world_view()))
     try:
         canvas.fit(geometries[0].world_bounds)
@@ -82,7 +82,7 @@ def test_panning_with_a_small_cache_loads_each_tile_once(qtbot) -> None:
     canvas = ImageCanvas(size=(640, 480), show=True)
     layer = canvas.add_composite(1)
     layer.set_styles([ChannelStyle("FFFFFF", (0, 255))], 255.0)
-    stream = TileStream(canvas, layer, geometries, loader, list, budget)
+    stream = TileStream(canvas, layer, geometries, loader, list, MemoryBudget(budget))
     canvas.events.view_changed.connect(lambda _e: stream.set_view(canvas.world_view()))
     try:
         canvas.show_rect((0.0, 0.0, 640.0, 480.0))  # level 0, one screen pixel per pixel

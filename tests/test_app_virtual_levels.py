@@ -14,7 +14,7 @@ from viewer.app.tile_stream import TileStream
 from viewer.ome import open_document
 from viewer.render.canvas import ImageCanvas
 from viewer.render.styles import ChannelStyle
-from viewer.tiles import TileKey
+from viewer.tiles import MemoryBudget, TileKey
 
 pytestmark = pytest.mark.gui
 
@@ -42,7 +42,7 @@ def test_overview_progress_is_shown_while_virtual_tiles_arrive(qtbot, tmp_path: 
     canvas = ImageCanvas(size=(512, 512), show=True)
     layer = canvas.add_composite(1)
     layer.set_styles([ChannelStyle("FFFFFF", (0, 255))], 255.0)
-    stream = TileStream(canvas, layer, reader.geometries, loader, list, 64 << 20)
+    stream = TileStream(canvas, layer, reader.geometries, loader, list, MemoryBudget(64 << 20))
     canvas.events.view_changed.connect(lambda _e: stream.set_view(canvas.world_view()))
     try:
         canvas.set_loading(True)  # what the window does with `loading_changed`

@@ -23,7 +23,7 @@ def test_sample_opens_with_its_colours(qtbot, window) -> None:
     sharp_after = time.perf_counter() - started
     image = window.session.opened.image
     assert window.windowTitle() == "sample.ozx — OZX Viewer"
-    assert [c.color for c in window.channel_panel.channels] == ["FF0000", "00FF00", "0000FF"]
+    assert [c.color for c in window.state.channels] == ["FF0000", "00FF00", "0000FF"]
     stream = window.session.stream
     level = stream.chosen_level()
     assert_shows(window.canvas, stream.geometries[level], image.levels[level].array.read())
@@ -95,7 +95,7 @@ def test_planes_keys_labels_and_status(qtbot, window, tmp_path: Path) -> None:
     root, data = write_stack(tmp_path)
     open_and_wait(qtbot, window, root)
     canvas, session = window.canvas, window.session
-    assert session.plane == (0, 3)  # t = 0, rdefs defaultZ = 3
+    assert window.state.plane == (0, 3)  # t = 0, rdefs defaultZ = 3
     width, height = canvas.view.size
     canvas.show_rect((0.0, 0.0, width * 0.5, height * 0.5))  # 1:1
     wait_sharp(qtbot, window)
@@ -108,7 +108,7 @@ def test_planes_keys_labels_and_status(qtbot, window, tmp_path: Path) -> None:
 
     qtbot.keyClick(window, Qt.Key.Key_Up)
     qtbot.keyClick(window, Qt.Key.Key_Right)
-    assert session.plane == (1, 4)
+    assert window.state.plane == (1, 4)
     wait_sharp(qtbot, window)
     qtbot.waitUntil(lambda: not session.loading, timeout=TIMEOUT_MS)  # the label layer's tiles too
     assert tuple(screenshot(canvas)[5, 5]) == (15, 15, 15)
@@ -125,8 +125,8 @@ def test_planes_keys_labels_and_status(qtbot, window, tmp_path: Path) -> None:
     # Decoded copies of uploaded tiles may be let go: the read-out then asks for the shown level's
     # tile again and, meanwhile, says which coarser level it read.
     shown = session.stream.cache
-    for key in [k for k in list(shown._items) if k.level == 0]:
-        shown._discard(key)
+    for owner, key in [k for k in list(shown.cache._items) if k[0] == shown.owner and k[1].level == 0]:
+        shown.cache._discard((owner, key))
     text = window.describe_point(*canvas.to_world((30.5, 20.5)))
     assert "(level 0)" not in text
     qtbot.waitUntil(lambda: "(level 0)" in window.describe_point(*canvas.to_world((30.5, 20.5))), timeout=TIMEOUT_MS)
@@ -141,3 +141,34 @@ def test_fit_and_zoom_keys(qtbot, window) -> None:
     assert zoomed.x1 - zoomed.x0 == pytest.approx((fitted.x1 - fitted.x0) / 1.25, rel=1e-6)
     qtbot.keyClick(window, Qt.Key.Key_0)
     assert window.canvas.world_view() == fitted
+
+
+def test_another_image_of_the_file_is_shown_without_reopening_it(qtbot, window, tmp_path: Path) -> None:
+    from tests.test_thumbnail import collection
+    from viewer.render.composite import composite, to_uint8
+
+    path = collection(tmp_path)
+    open_and_wait(qtbot, window, path)
+    first = window.session
+    document = first.opened.document
+    assert window.windowTitle() == f"col.ozx · {document.images()[0].name} — OZX Viewer"
+    first_state = window.state
+    first_state.set_channel(0, color="FF00FF")
+
+    second_image = document.images()[1]
+    window.show_image(second_image)
+    qtbot.waitUntil(lambda: window.session is not first and window.session is not None, timeout=TIMEOUT_MS)
+    wait_sharp(qtbot, window)
+    assert window.session.opened.document is document  # the open file is reused
+    assert window.windowTitle() == f"col.ozx · {second_image.name} — OZX Viewer"
+    assert window.state is not first_state and window.state.image is second_image
+    assert window.state.channels[0].color != "FF00FF"  # its own channel settings
+    level = second_image.levels[0].array.read()
+    expected = to_uint8(composite(level[None], window.state.channels))
+    stream = window.session.stream
+    assert_shows(window.canvas, stream.geometries[0], np.moveaxis(expected, -1, 0)[:3])
+    assert not window.session.opened.session.closed
+
+    session = window.session.opened.session
+    open_and_wait(qtbot, window, sample_path())  # another file replaces the image
+    qtbot.waitUntil(lambda: session.closed, timeout=TIMEOUT_MS)  # the last image let go of the file

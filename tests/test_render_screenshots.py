@@ -15,7 +15,7 @@ from viewer.render.composite import blend_labels, composite, over_background, to
 from viewer.render.formats import pack_channels
 from viewer.render.textures import TextureStore, texture_dtype, texture_scale
 from viewer.render.styles import ChannelStyle
-from viewer.tiles import LevelGeometry, TileKey, fully_sharp, visible_tiles
+from viewer.tiles import LevelGeometry, MemoryBudget, TileKey, fully_sharp, visible_tiles
 
 pytestmark = pytest.mark.gui
 TIMEOUT_MS = 15000
@@ -147,7 +147,7 @@ def test_coarse_tiles_are_replaced_by_fine_ones(qtbot) -> None:
     canvas = ImageCanvas(size=(480, 360), show=True)
     layer = canvas.add_composite(3)
     layer.set_styles([ChannelStyle(c, (0, 255)) for c in ("FF0000", "00FF00", "0000FF")], 255.0)
-    stream = TileStream(canvas, layer, geometries, loader, list, 64 << 20)
+    stream = TileStream(canvas, layer, geometries, loader, list, MemoryBudget(64 << 20))
     canvas.events.view_changed.connect(lambda _e: stream.set_view(canvas.world_view()))
     try:
         canvas.show_rect((100.0, 80.0, 580.0, 440.0))

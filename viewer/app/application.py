@@ -1,5 +1,6 @@
 """The application: one per process, owning the windows, recent files, the single-instance
-server, the error log and files sent by the OS (macOS open events)."""
+server, the error log, the memory budget all windows share and files sent by the OS (macOS
+open events)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ import traceback
 from PySide6.QtCore import QEvent, QObject
 from PySide6.QtWidgets import QApplication
 
+from ..tiles import MemoryBudget
 from .recent_files import RecentFiles
+from .settings import cache_budget
 from .single_instance import Election, start_server
 from .startup import PendingOpen
 from .window import MainWindow
@@ -26,6 +29,7 @@ class Application(QObject):
         self.qapp = qapp
         self.windows: list[MainWindow] = []
         self.recent = recent or RecentFiles()
+        self.budget = MemoryBudget(cache_budget())
         self.server = start_server(self.open_paths) if election is not None and election.primary else None
         qapp.installEventFilter(self)
         self._previous_hook = sys.excepthook

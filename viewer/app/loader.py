@@ -7,6 +7,7 @@ from typing import Sequence
 
 import numpy as np
 
+from ..ome.display_defaults import level_index
 from ..ome.model import Level, PlaneLayout
 from ..render.colors import RGBA, colorize_labels
 from ..render.formats import pack_channels, texture_dtype
@@ -39,11 +40,6 @@ def level_geometries(levels: Sequence[Level], layout: PlaneLayout) -> list[Level
 def _tile_shape(chunks: tuple[int, int]) -> tuple[int, int]:
     min_tile = min(MIN_TILE, max(min(chunks), 1) * MAX_CHUNKS_PER_SIDE)
     return tile_shape_for(chunks, min_tile=min_tile)
-
-
-def level_index(index: int, finest: int, size: int) -> int:
-    """A level-0 index on a non-displayed axis mapped to a level with `size` entries there."""
-    return min(index * size // max(finest, 1), size - 1)
 
 
 class TileLoader:

@@ -8,6 +8,8 @@ import weakref
 
 from PySide6.QtCore import QObject, Qt, Signal
 
+from ..ome.model import Image
+from .document_session import DocumentSession
 from .preparing import OpenedImage, auto_windows, prepare, start_plane
 from .startup import PendingOpen
 
@@ -32,6 +34,10 @@ class DocumentOpener(QObject):
 
     def open(self, path: str) -> None:
         self._follow(PendingOpen(path), at_once=False)
+
+    def open_image(self, session: DocumentSession, image: Image) -> None:
+        """Prepare another image of the file `session` holds open (nothing is reopened)."""
+        self._follow(PendingOpen(session.path, session, image), at_once=False)
 
     def adopt(self, pending: PendingOpen) -> None:
         """Deliver the outcome of an opening already started (e.g. before the window existed).
@@ -59,7 +65,7 @@ class DocumentOpener(QObject):
     def _deliver(self, request: int, result: object, message: str | None) -> None:
         if request != self._latest:
             if isinstance(result, OpenedImage):
-                result.document.close()
+                result.session.release()
             return
         if isinstance(result, OpenedImage):
             self.opened.emit(result)

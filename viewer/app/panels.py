@@ -1,11 +1,10 @@
-"""Side panels: channel settings (active, colour, window, inverted) and label-map overlays."""
+"""Side panels bound to the window's `ViewState`: channel settings (active, colour, window,
+inverted) and label-map overlays."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -19,20 +18,19 @@ from PySide6.QtWidgets import (
 )
 
 from ..ome.channels import dtype_range
-from ..ome.model import Channel
-from ..render.styles import ChannelStyle
+from .view_state import ViewState
 
 _FLOAT_LIMIT = 1e15
 
 
 class ChannelPanel(QWidget):
-    """One row per channel; emits `changed()` whenever a setting changes (no data is re-read)."""
+    """One row per shown channel of `state`: active, colour, window (start, end), inverted.
 
-    changed = Signal()
+    Edits go to the state; the rows follow the state's changes from anywhere else."""
 
-    def __init__(self, channels: list[Channel], dtype: np.dtype, parent: QWidget | None = None) -> None:
+    def __init__(self, state: ViewState, count: int, dtype: np.dtype, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.channels = [replace(c) for c in channels]
+        self.state = state
         layout = QGridLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         for column, title in enumerate(("Channel", "", "Start", "End", "Inv.")):
@@ -43,27 +41,24 @@ class ChannelPanel(QWidget):
         self.start_spins: list[QDoubleSpinBox] = []
         self.end_spins: list[QDoubleSpinBox] = []
         self.invert_boxes: list[QCheckBox] = []
-        for i, channel in enumerate(self.channels):
+        for i in range(count):
             row = i + 1
-            active = QCheckBox(channel.label)
-            active.setChecked(channel.active)
-            active.toggled.connect(lambda on, i=i: self._set(i, active=on))
+            active = QCheckBox(state.channel_names[i])
+            active.toggled.connect(lambda on, i=i: state.set_channel(i, active=on))
             swatch = QPushButton()
             swatch.setFixedSize(22, 18)
             swatch.setToolTip("Change the colour")
             swatch.clicked.connect(lambda _=False, i=i: self._pick_color(i))
             spins = []
-            for value in channel.window:
+            for _ in range(2):
                 spin = QDoubleSpinBox()
                 spin.setRange(low, high)
                 spin.setDecimals(decimals)
-                spin.setValue(value)
                 spin.setKeyboardTracking(False)
                 spin.valueChanged.connect(lambda _v, i=i: self._window_edited(i))
                 spins.append(spin)
             inverted = QCheckBox()
-            inverted.setChecked(channel.inverted)
-            inverted.toggled.connect(lambda on, i=i: self._set(i, inverted=on))
+            inverted.toggled.connect(lambda on, i=i: state.set_channel(i, inverted=on))
             for column, widget in enumerate((active, swatch, spins[0], spins[1], inverted)):
                 layout.addWidget(widget, row, column)
             self.active_boxes.append(active)
@@ -71,58 +66,68 @@ class ChannelPanel(QWidget):
             self.start_spins.append(spins[0])
             self.end_spins.append(spins[1])
             self.invert_boxes.append(inverted)
-            self._paint_swatch(i)
-        layout.setRowStretch(len(self.channels) + 1, 1)
+            self._show(i)
+        layout.setRowStretch(count + 1, 1)
+        state.channel_changed.connect(self._show)
 
-    def styles(self) -> list[ChannelStyle]:
-        return [ChannelStyle(c.color, c.window, c.active, c.inverted) for c in self.channels]
-
-    def set_color(self, index: int, color: str) -> None:
-        self._set(index, color=color.lstrip("#").upper())
-        self._paint_swatch(index)
-
-    def _set(self, index: int, **changes) -> None:
-        self.channels[index] = replace(self.channels[index], **changes)
-        self.changed.emit()
+    def _show(self, index: int) -> None:
+        """Show channel `index` of the state, without the widgets' edits echoing back."""
+        if index >= len(self.active_boxes):
+            return
+        style = self.state.channels[index]
+        widgets = (self.active_boxes[index], self.start_spins[index], self.end_spins[index], self.invert_boxes[index])
+        for widget in widgets:
+            widget.blockSignals(True)
+        self.active_boxes[index].setChecked(style.active)
+        self.start_spins[index].setValue(style.window[0])
+        self.end_spins[index].setValue(style.window[1])
+        self.invert_boxes[index].setChecked(style.inverted)
+        for widget in widgets:
+            widget.blockSignals(False)
+        self.swatches[index].setStyleSheet(f"background-color: #{style.color}; border: 1px solid #444;")
 
     def _window_edited(self, index: int) -> None:
-        self._set(index, window=(self.start_spins[index].value(), self.end_spins[index].value()))
+        self.state.set_channel(index, window=(self.start_spins[index].value(), self.end_spins[index].value()))
 
     def _pick_color(self, index: int) -> None:
-        color = QColorDialog.getColor(QColor(f"#{self.channels[index].color}"), self, "Channel colour")
+        color = QColorDialog.getColor(QColor(f"#{self.state.channels[index].color}"), self, "Channel colour")
         if color.isValid():
-            self.set_color(index, color.name()[1:])
-
-    def _paint_swatch(self, index: int) -> None:
-        self.swatches[index].setStyleSheet(f"background-color: #{self.channels[index].color}; border: 1px solid #444;")
+            self.state.set_channel(index, color=color.name())
 
 
 class LabelPanel(QWidget):
-    """One row per label map: a visibility checkbox and an opacity slider (0–100 %)."""
+    """One row per label map of `state`: a visibility checkbox and an opacity slider (0–100 %)."""
 
-    visibility_changed = Signal(int, bool)
-    opacity_changed = Signal(int, float)
-
-    def __init__(self, names: list[str], visible: bool, opacity: float, parent: QWidget | None = None) -> None:
+    def __init__(self, state: ViewState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.state = state
         layout = QGridLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addWidget(QLabel("<b>Labels</b>"), 0, 0)
         layout.addWidget(QLabel("<b>Opacity</b>"), 0, 1)
         self.boxes: list[QCheckBox] = []
         self.sliders: list[QSlider] = []
-        for i, name in enumerate(names):
+        for i, name in enumerate(state.label_names):
             box = QCheckBox(name)
-            box.setChecked(visible)
-            box.toggled.connect(lambda on, i=i: self.visibility_changed.emit(i, on))
+            box.toggled.connect(lambda on, i=i: state.set_label(i, visible=on))
             slider = QSlider(Qt.Orientation.Horizontal)
             slider.setRange(0, 100)
-            slider.setValue(round(opacity * 100))
-            slider.valueChanged.connect(lambda v, i=i: self.opacity_changed.emit(i, v / 100))
+            slider.valueChanged.connect(lambda v, i=i: state.set_label(i, opacity=v / 100))
             layout.addWidget(box, i + 1, 0)
             layout.addWidget(slider, i + 1, 1)
             self.boxes.append(box)
             self.sliders.append(slider)
+            self._show(i)
+        state.label_changed.connect(self._show)
+
+    def _show(self, index: int) -> None:
+        style = self.state.labels[index]
+        for widget in (self.boxes[index], self.sliders[index]):
+            widget.blockSignals(True)
+        self.boxes[index].setChecked(style.visible)
+        self.sliders[index].setValue(round(style.opacity * 100))
+        for widget in (self.boxes[index], self.sliders[index]):
+            widget.blockSignals(False)
 
 
 def _spin_range(dtype: np.dtype) -> tuple[float, float, int]:

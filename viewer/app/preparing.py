@@ -20,6 +20,7 @@ from ..ome.display_defaults import auto_windows, opening_channels, start_plane  
 from ..ome.model import Document, Image, PlaneLayout
 from ..render.formats import MAX_SLOTS
 from ..tiles import TileKey
+from .document_session import DocumentSession
 from .loader import TileLoader
 
 logger = logging.getLogger(__name__)
@@ -37,17 +38,22 @@ FIRST_TILES_MAX_CHUNKS = 1 << 18
 
 @dataclass
 class OpenedImage:
-    """A document and the image to show, with channel windows completed and a start plane.
+    """An image of an open file, with channel windows completed and a start plane. It holds one
+    reference to `session` (released when the image is no longer shown).
 
     `first_tiles`: tiles already read with `tile_loader(self)` (the coarsest level's, or none).
     """
 
     path: str
-    document: Document
+    session: DocumentSession
     image: Image
     layout: PlaneLayout
     start_plane: tuple[int, ...]
     first_tiles: dict[TileKey, np.ndarray] = field(default_factory=dict)
+
+    @property
+    def document(self) -> Document:
+        return self.session.document
 
 
 def channel_slots(image: Image) -> int:
@@ -112,29 +118,43 @@ def _read_tiles(loader: TileLoader, keys: list[TileKey], deadline: float | None 
 
 def prepare(path: str) -> OpenedImage:
     """Open `path` and prepare its first image (raises OzxError with a one-line message)."""
-    document = open_document(path)
+    session = DocumentSession(path, open_document(path))
     try:
-        images = document.images()
+        images = session.document.images()
         if not images:
             raise OzxError("this file holds no image that can be shown")
-        image = images[0]
+        return prepare_image(session, images[0])
+    finally:
+        session.release()  # the opened image holds its own reference
+
+
+def prepare_image(session: DocumentSession, image: Image) -> OpenedImage:
+    """Prepare `image` of the open file `session` to be shown (its opening channel windows,
+    start plane and first tiles); the result holds a reference to `session`."""
+    session.acquire()
+    try:
         layout = image.layout
         plane = start_plane(image)
         try:
             image.channels = opening_channels(image, plane)
         except OzxError:  # unreadable chunks keep the data type's range; their tiles report the error
-            logger.debug("automatic windows of %s failed", path, exc_info=True)
-        opened = OpenedImage(path, document, image, layout, plane)
+            logger.debug("automatic windows of %s failed", session.path, exc_info=True)
+        opened = OpenedImage(session.path, session, image, layout, plane)
         opened.first_tiles = read_first_tiles(opened)
     except BaseException:
-        document.close()
+        session.release()
         raise
     return opened
 
 
-def prepare_outcome(path: str) -> tuple[OpenedImage | str, str | None]:
-    """(OpenedImage, None), or (path, one-line message for the user) when it cannot be opened."""
+def prepare_outcome(path: str, session: DocumentSession | None = None,
+                    image: Image | None = None) -> tuple[OpenedImage | str, str | None]:
+    """(OpenedImage, None), or (path, one-line message for the user) when it cannot be opened.
+
+    With `session` and `image`: that image of the file already open, else `path`'s first image."""
     try:
+        if session is not None and image is not None:
+            return prepare_image(session, image), None
         return prepare(path), None
     except OzxError as exc:
         return path, str(exc)

@@ -61,14 +61,16 @@ def release_free_memory() -> None:
 
 
 class PendingOpen:
-    """`preparing.prepare(path)` running on a daemon thread.
+    """`preparing.prepare_outcome` running on a daemon thread: `path`'s first image, or `image`
+    of the file `session` already holds open.
 
     Callbacks run on that thread when it finishes, or at once on the caller's thread if it
     already has; each gets the outcome exactly once.
     """
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, session: object = None, image: object = None) -> None:
         self.path = path
+        self._session, self._image = session, image
         self._lock = threading.Lock()
         self._outcome: tuple[object, str | None] | None = None
         self._callbacks: list[DoneCallback] = []
@@ -85,7 +87,7 @@ class PendingOpen:
     def _run(self) -> None:
         from .preparing import prepare_outcome  # imported here: numpy and the readers load off the caller's thread
 
-        outcome = prepare_outcome(self.path)
+        outcome = prepare_outcome(self.path, self._session, self._image)
         with self._lock:
             self._outcome = outcome
             callbacks, self._callbacks = self._callbacks, []

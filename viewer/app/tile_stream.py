@@ -14,7 +14,7 @@ from ..render.formats import texel
 from ..render.textures import TextureStore
 from ..tiles import (
     LevelGeometry,
-    TileCache,
+    MemoryBudget,
     TileKey,
     TileScheduler,
     View,
@@ -28,8 +28,6 @@ from ..tiles import (
 #: Per frame at most this many tiles or bytes go to the GPU, so a frame never stalls.
 UPLOADS_PER_FRAME = 4
 UPLOAD_BYTES_PER_FRAME = 8 << 20
-#: Textures kept beyond those the view draws (which are always kept), least recently used out first.
-TEXTURE_BUDGET = 24 << 20
 _BUSY_POLL_MS = 50
 #: Tiles that arrive while the view stands still are shown together, at most this long after the
 #: first: with a software rasterizer every frame costs the loader threads CPU time, and batching
@@ -44,8 +42,9 @@ TilePlanes = Callable[[np.ndarray], Sequence[np.ndarray]]
 class TileStream(QObject):
     """Streams the tiles of one layer (`visual`) for the canvas' current view and plane.
 
-    Tiles are loaded by `loader` on the scheduler's worker threads into `cache`; the GUI thread
-    only uploads cached arrays (`planes` splits one into its textures) and draws. Emits
+    Tiles are loaded by `loader` on the scheduler's worker threads into this stream's share of
+    `budget`'s cache; the GUI thread only uploads cached arrays (`planes` splits one into its
+    textures) and draws; spare textures are kept within the stream's texture share. Emits
     `loading_changed(bool)` and `failed(str)` (a tile could not be read).
     """
 
@@ -61,7 +60,7 @@ class TileStream(QObject):
         geometries: Sequence[LevelGeometry],
         loader: Callable[[TileKey], np.ndarray],
         planes: TilePlanes,
-        cache_budget: int,
+        budget: MemoryBudget,
         workers: int = 2,
         bias: float = 0.0,
     ) -> None:
@@ -72,8 +71,10 @@ class TileStream(QObject):
         self._loader = loader
         self._planes = planes
         self._bias = bias
-        self.cache = TileCache(cache_budget)
-        self.textures = TextureStore(TEXTURE_BUDGET)
+        self._budget = budget
+        self.cache = budget.tile_share()
+        self.textures = TextureStore(budget.texture_share())
+        budget.join_textures(self.textures)
         self._view: View | None = None
         self._plane: tuple[int, ...] = ()
         self._requested: tuple[View, tuple[int, ...]] | None = None
@@ -190,6 +191,7 @@ class TileStream(QObject):
         self._canvas.set_loading_detail(self, "")
         self._visual.set_tiles([])
         self.textures.clear()
+        self._budget.leave_textures(self.textures)
         self.cache.clear()
 
     # ---- the GUI-thread pump -----------------------------------------------------------------

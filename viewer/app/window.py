@@ -27,11 +27,14 @@ from ..render.canvas import ImageCanvas
 from ..render.units import abbreviate
 from .empty_state import EmptyState
 from .error_log import log_dir
-from .image_session import LABEL_OPACITY, ImageSession
+from ..ome.model import Image
+from ..tiles import MemoryBudget
+from .image_session import ImageSession
 from .opening import DocumentOpener, OpenedImage, PendingOpen
 from .panels import ChannelPanel, LabelPanel
 from .startup import release_free_memory
 from .settings import MIN_CACHE_MB, cache_budget, set_cache_budget_mb
+from .view_state import ViewState
 
 APP_NAME = "OZX Viewer"
 DEFAULT_SIZE = (1600, 1000)
@@ -43,8 +46,10 @@ FILE_FILTER = "OME-Zarr files (*.ozx *.OZX *.zip *.ZIP);;All files (*)"
 class MainWindow(QMainWindow):
     """Shows one image; opening happens in the background, a failure shows the empty state.
 
-    `shell` (the `Application`) opens further files in windows of their own and keeps the recent
-    files; without it (tests), this window opens everything itself. Emits `closing()`.
+    `shell` (the `Application`) opens further files in windows of their own, keeps the recent
+    files and the app-wide memory budget; without it (tests), this window opens everything itself
+    and has a budget of its own. What is shown is `state` (a `ViewState`, None while empty):
+    the panels, sliders and image session bind to it. Emits `closing()`.
     """
 
     closing = Signal()
@@ -57,10 +62,13 @@ class MainWindow(QMainWindow):
         self.resize(*DEFAULT_SIZE)
         self.setAcceptDrops(True)
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.budget: MemoryBudget = shell.budget if shell is not None else MemoryBudget(cache_budget())
         self.session: ImageSession | None = None
+        self.state: ViewState | None = None
         self.channel_panel: ChannelPanel | None = None
         self.label_panel: LabelPanel | None = None
         self.plane_sliders: list[QSlider] = []
+        self._plane_labels: list[QLabel] = []
 
         central = QWidget()
         layout = QVBoxLayout(central)
@@ -119,6 +127,14 @@ class MainWindow(QMainWindow):
         self._opening = pending.path
         self.show_message(f"Opening {os.path.basename(pending.path)}…")
         self.opener.adopt(pending)
+
+    def show_image(self, image: Image) -> None:
+        """Show another image of the file this window shows, without reopening the file."""
+        if self.session is None or self.session.opened.session.closed:
+            return
+        self._opening = self.session.opened.path
+        self.show_message(f"Opening {image.name}…")
+        self.opener.open_image(self.session.opened.session, image)
 
     def open_paths(self, paths: list[str]) -> None:
         """Open `paths`: the first here if this window is empty, the others in windows of their own."""
@@ -183,17 +199,17 @@ class MainWindow(QMainWindow):
         if self.shell is not None:
             self.shell.recent.add(opened.path)
         self.canvas.set_scale_unit(image.axes[opened.layout.col].unit)
-        session = ImageSession(self.canvas, opened)
+        self.state = state = ViewState(image, opened.start_plane)
+        session = ImageSession(self.canvas, opened, state, self.budget)
         session.loading_changed.connect(self.canvas.set_loading)
         session.loading_changed.connect(lambda loading: loading or release_free_memory())
         session.failed.connect(lambda message: self.statusBar().showMessage(message, 5000))
         self.session = session
-        self._build_panels(opened, session)
-        self._build_sliders(opened)
+        self._build_panels(state, session)
+        self._build_sliders(state)
         self._settle_layout()
-        session.set_styles(self.channel_panel.styles())
         self.fit()
-        session.set_view(self.canvas.world_view())
+        state.set_view(self.canvas.world_view())
         session.pump_now()
 
     def _settle_layout(self) -> None:
@@ -205,6 +221,7 @@ class MainWindow(QMainWindow):
         if self.session is not None:
             self.session.close()
             self.session = None
+            self.state = None
 
     def closeEvent(self, event) -> None:
         self._close_session()
@@ -213,58 +230,54 @@ class MainWindow(QMainWindow):
         self.closing.emit()
 
     # ---- panels and sliders ------------------------------------------------------------------
-    def _build_panels(self, opened: OpenedImage, session: ImageSession) -> None:
-        image = opened.image
+    def _build_panels(self, state: ViewState, session: ImageSession) -> None:
         box = QWidget()
         column = QVBoxLayout(box)
         column.setContentsMargins(0, 0, 0, 0)
-        self.channel_panel = ChannelPanel(image.channels[: session.slots], image.levels[0].dtype)
-        self.channel_panel.changed.connect(lambda: session.set_styles(self.channel_panel.styles()))
+        self.channel_panel = ChannelPanel(state, session.slots, state.image.levels[0].dtype)
         column.addWidget(self.channel_panel)
         self.label_panel = None
-        if image.labels:
-            self.label_panel = LabelPanel([m.name for m in image.labels], session.labels_shown_at_open, LABEL_OPACITY)
-            self.label_panel.visibility_changed.connect(session.set_label_visible)
-            self.label_panel.opacity_changed.connect(session.set_label_opacity)
+        if state.labels:
+            self.label_panel = LabelPanel(state)
             column.addWidget(self.label_panel)
         column.addStretch(1)
         self._dock_scroll.setWidget(box)
         self._dock.setMinimumWidth(box.sizeHint().width() + 24)
 
-    def _build_sliders(self, opened: OpenedImage) -> None:
+    def _build_sliders(self, state: ViewState) -> None:
         while self._slider_grid.count():
             self._slider_grid.takeAt(0).widget().deleteLater()
         self.plane_sliders = []
-        image = opened.image
-        for row, (axis, start) in enumerate(zip(opened.layout.sliders, opened.start_plane)):
-            size = image.levels[0].shape[axis]
+        self._plane_labels = []
+        image = state.image
+        for row, (axis, size) in enumerate(zip(state.layout.sliders, state.plane_sizes)):
             slider = QSlider(Qt.Orientation.Horizontal)
             slider.setRange(0, size - 1)
-            slider.setValue(start)
             slider.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # arrow keys belong to the window shortcuts
+            slider.valueChanged.connect(lambda _v: state.set_plane(tuple(s.value() for s in self.plane_sliders)))
             value = QLabel()
-            slider.valueChanged.connect(lambda v, value=value, size=size: value.setText(f"{v} / {size - 1}"))
-            slider.valueChanged.connect(self._on_plane_changed)
-            value.setText(f"{start} / {size - 1}")
             self._slider_grid.addWidget(QLabel(image.axes[axis].name), row, 0)
             self._slider_grid.addWidget(slider, row, 1)
             self._slider_grid.addWidget(value, row, 2)
             self.plane_sliders.append(slider)
+            self._plane_labels.append(value)
+        self._show_plane(state.plane)
+        state.plane_changed.connect(self._show_plane)
         self._slider_box.setVisible(bool(self.plane_sliders))
 
-    def _on_plane_changed(self) -> None:
-        if self.session is not None:
-            self.session.set_plane(tuple(s.value() for s in self.plane_sliders))
+    def _show_plane(self, plane: tuple[int, ...]) -> None:
+        """Sliders and their read-outs follow the state (a change never echoes back)."""
+        sizes = self.state.plane_sizes if self.state is not None else []
+        for slider, label, value, size in zip(self.plane_sliders, self._plane_labels, plane, sizes):
+            slider.blockSignals(True)
+            slider.setValue(value)
+            slider.blockSignals(False)
+            label.setText(f"{value} / {size - 1}")
 
     def step_axis(self, kind: str, delta: int) -> None:
-        """Move the first slider of axis type `kind` ("space" = z, "time" = t) by `delta`."""
-        if self.session is None:
-            return
-        opened = self.session.opened
-        for slider, axis in zip(self.plane_sliders, opened.layout.sliders):
-            if opened.image.axes[axis].type == kind:
-                slider.setValue(slider.value() + delta)
-                return
+        """Move the first slider axis of type `kind` ("space" = z, "time" = t) by `delta`."""
+        if self.state is not None:
+            self.state.step(kind, delta)
 
     # ---- view --------------------------------------------------------------------------------
     def fit(self) -> None:
@@ -275,8 +288,8 @@ class MainWindow(QMainWindow):
         self.canvas.zoom(factor)
 
     def _on_view_changed(self, _event=None) -> None:
-        if self.session is not None:
-            self.session.set_view(self.canvas.world_view())
+        if self.state is not None:
+            self.state.set_view(self.canvas.world_view())
 
     def _on_mouse_move(self, event) -> None:
         """Update the cursor read-out; while a frame is coming (e.g. during a drag), with that

@@ -55,6 +55,10 @@ class TextureStore:
     def nbytes(self) -> int:
         return self._nbytes
 
+    def set_budget(self, budget: int) -> None:
+        """Change the budget; the next `trim` applies it."""
+        self._budget = budget
+
     def __contains__(self, key: Hashable) -> bool:
         return key in self._items
 

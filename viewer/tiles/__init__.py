@@ -3,7 +3,8 @@
 Pure numpy and standard library: no Qt, no GL, no other viewer subpackage.
 """
 
-from .cache import TileCache, default_cache_budget
+from .budget import MemoryBudget
+from .cache import CacheShare, TileCache, default_cache_budget
 from .coverage import draw_plan, fully_sharp, tiles_to_draw
 from .geometry import (
     LevelGeometry,
@@ -17,6 +18,8 @@ from .scheduler import TileKey, TileScheduler, wanted_tiles
 from .virtual import VirtualPyramid, downsample
 
 __all__ = [
+    "CacheShare",
+    "MemoryBudget",
     "LevelGeometry",
     "TileCache",
     "TileKey",

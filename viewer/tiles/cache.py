@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import threading
 from collections import OrderedDict
+import itertools
 from typing import Hashable, Iterable
 
 import numpy as np
@@ -34,7 +35,8 @@ class TileCache:
     Stored arrays are made read-only: they are shared between the loader threads and the
     renderer. An array larger than the whole budget is not stored. Keys given to `protect` are
     never evicted while protected (the cache then holds more than its budget), so the tiles a
-    view is waiting for survive a burst of arrivals until they are used.
+    view is waiting for survive a burst of arrivals until they are used. Several owners (the
+    layers of every window) share one cache through `CacheShare`: one LRU, one budget.
     """
 
     def __init__(self, budget: int) -> None:
@@ -43,12 +45,21 @@ class TileCache:
         self._budget = budget
         self._items: OrderedDict[Hashable, np.ndarray] = OrderedDict()
         self._nbytes = 0
+        self._protected_by: dict[Hashable, frozenset[Hashable]] = {}
         self._protected: frozenset[Hashable] = frozenset()
         self._lock = threading.Lock()
 
     @property
     def budget(self) -> int:
         return self._budget
+
+    def set_budget(self, budget: int) -> None:
+        """Change the budget now, evicting what it no longer allows."""
+        if budget < 0:
+            raise ValueError(f"negative budget {budget}")
+        with self._lock:
+            self._budget = budget
+            self._evict()
 
     @property
     def nbytes(self) -> int:
@@ -94,17 +105,37 @@ class TileCache:
             if key in self._items:
                 self._items.move_to_end(key, last=False)
 
-    def protect(self, keys: Iterable[Hashable]) -> None:
-        """Exempt exactly `keys` from eviction (replacing the previous set) and evict what the
-        budget no longer allows among the rest."""
+    def protect(self, keys: Iterable[Hashable], owner: Hashable = None) -> None:
+        """Exempt exactly `keys` from eviction (replacing `owner`'s previous set; other owners'
+        stay) and evict what the budget no longer allows among the rest."""
         with self._lock:
-            self._protected = frozenset(keys)
+            keys = frozenset(keys)
+            if keys:
+                self._protected_by[owner] = keys
+            else:
+                self._protected_by.pop(owner, None)
+            self._protected = frozenset().union(*self._protected_by.values())
             self._evict()
 
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
             self._nbytes = 0
+            self._protected_by.clear()
+            self._protected = frozenset()
+
+    def owner_nbytes(self, owner: Hashable) -> int:
+        """Bytes held under `(owner, key)` keys (see `CacheShare`)."""
+        with self._lock:
+            return sum(a.nbytes for k, a in self._items.items() if isinstance(k, tuple) and k and k[0] == owner)
+
+    def discard_owner(self, owner: Hashable) -> None:
+        """Drop every `(owner, key)` entry and `owner`'s protection (see `CacheShare`)."""
+        with self._lock:
+            for key in [k for k in self._items if isinstance(k, tuple) and k and k[0] == owner]:
+                self._discard(key)
+            if self._protected_by.pop(owner, None) is not None:
+                self._protected = frozenset().union(*self._protected_by.values())
 
     def _evict(self, keep: Hashable = None) -> None:
         """Drop least recently used unprotected arrays (but not `keep`) until within budget."""
@@ -119,3 +150,46 @@ class TileCache:
         old = self._items.pop(key, None)
         if old is not None:
             self._nbytes -= old.nbytes
+
+
+_owners = itertools.count(1)
+
+
+class CacheShare:
+    """One owner's part of a shared `TileCache`, with the same interface as the cache itself.
+
+    Keys are stored as `(owner, key)`, so owners never see each other's tiles, while one LRU
+    order and one budget cover them all: N windows do not mean N times the memory.
+    """
+
+    def __init__(self, cache: TileCache) -> None:
+        self.cache = cache
+        self.owner = next(_owners)
+
+    @property
+    def budget(self) -> int:
+        return self.cache.budget
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes this owner holds."""
+        return self.cache.owner_nbytes(self.owner)
+
+    def __contains__(self, key: Hashable) -> bool:
+        return (self.owner, key) in self.cache
+
+    def get(self, key: Hashable) -> np.ndarray | None:
+        return self.cache.get((self.owner, key))
+
+    def put(self, key: Hashable, array: np.ndarray) -> bool:
+        return self.cache.put((self.owner, key), array)
+
+    def demote(self, key: Hashable) -> None:
+        self.cache.demote((self.owner, key))
+
+    def protect(self, keys: Iterable[Hashable]) -> None:
+        self.cache.protect(((self.owner, key) for key in keys), owner=self.owner)
+
+    def clear(self) -> None:
+        """Drop this owner's tiles (the other owners' stay)."""
+        self.cache.discard_owner(self.owner)

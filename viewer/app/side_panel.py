@@ -8,8 +8,10 @@ the file on the GUI thread and never follows entries that cannot be shown.
 
 from __future__ import annotations
 
+import threading
+
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QImage, QKeySequence, QShortcut
+from PySide6.QtGui import QAction, QCloseEvent, QImage, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QLabel, QSplitter, QVBoxLayout, QWidget
 
 from ..ome.model import Image
@@ -59,22 +61,34 @@ class SidePanel(QDockWidget):
         self.tree.visible_changed.connect(self._wanted.start)
         self.toggleViewAction().setText("&Image List")
         self.toggleViewAction().triggered.connect(set_side_panel_visible)
-        for key, delta in ((QKeySequence.StandardKey.MoveToNextPage, 1), (QKeySequence.StandardKey.MoveToPreviousPage, -1)):
-            QShortcut(key, self, lambda delta=delta: self.step(delta), context=Qt.ShortcutContext.WindowShortcut)
+        self.next_action = QAction("&Next Image", self, shortcut=QKeySequence.StandardKey.MoveToNextPage,
+                                   triggered=lambda: self.step(1))
+        self.previous_action = QAction("&Previous Image", self, shortcut=QKeySequence.StandardKey.MoveToPreviousPage,
+                                       triggered=lambda: self.step(-1))
+        for action in (self.next_action, self.previous_action):
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            action.setEnabled(False)
+            self.addAction(action)  # the keys work while the panel shows; the window's menu adds them too
 
     # ---- content -----------------------------------------------------------------------------
-    def set_catalog(self, catalog: Catalog | None) -> ThumbnailJobs | None:
-        """Show `catalog` (None: nothing). Returns the thumbnail jobs of the previous catalog,
-        closed: join them before closing its document."""
+    def set_catalog(self, catalog: Catalog | None) -> list[threading.Thread]:
+        """Show `catalog` (None: nothing). Returns the thumbnail workers of the previous catalog,
+        told to stop: join them (off the GUI thread) before closing its document."""
         old = self.jobs
+        workers = []
         if old is not None:
             old.close()
+            workers = old.workers
+            old.deleteLater()
         self.catalog, self.current, self.jobs = catalog, None, None
         self._set_plate(None)
         self.tree.clear()
+        several = catalog is not None and len(catalog.images) > 1
+        self.next_action.setEnabled(several)
+        self.previous_action.setEnabled(several)
         if catalog is None:
             self.title.clear()
-            return old
+            return workers
         self.jobs = ThumbnailJobs([e.image for e in catalog.images], parent=self)
         self.jobs.ready.connect(self._thumbnail_ready)
         self.jobs.failed.connect(self._thumbnail_failed)
@@ -88,7 +102,7 @@ class SidePanel(QDockWidget):
             self.tree.set_catalog(catalog)
         self.setMinimumWidth(PLATE_PANEL_WIDTH if catalog.plates else PANEL_WIDTH)
         self._wanted.start()
-        return old
+        return workers
 
     def set_current(self, image: Image) -> None:
         """Mark `image` as the one shown (no signal): the tree or grid selects and reveals it."""

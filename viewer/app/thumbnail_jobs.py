@@ -119,6 +119,11 @@ class ThumbnailJobs(QObject):
         self._state.close()
         self._cache.clear()
 
+    @property
+    def workers(self) -> list[threading.Thread]:
+        """The worker threads (they end after `close`)."""
+        return list(self._threads)
+
     def join(self, timeout: float | None = None) -> None:
         """Wait until the workers have ended (after `close`); for a closing thread, not the GUI."""
         for thread in self._threads:

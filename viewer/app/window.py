@@ -29,11 +29,13 @@ from .empty_state import EmptyState
 from .error_log import log_dir
 from ..ome.model import Image
 from ..tiles import MemoryBudget
+from .document_images import DocumentImages
 from .image_session import ImageSession
 from .opening import DocumentOpener, OpenedImage, PendingOpen
 from .panels import ChannelPanel, LabelPanel
 from .startup import release_free_memory
 from .settings import MIN_CACHE_MB, cache_budget, set_cache_budget_mb
+from .side_panel import SidePanel
 from .view_state import ViewState
 
 APP_NAME = "OZX Viewer"
@@ -94,6 +96,10 @@ class MainWindow(QMainWindow):
         self._dock_scroll.setWidgetResizable(True)
         self._dock.setWidget(self._dock_scroll)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self._dock)
+        self.side_panel = SidePanel(self)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.side_panel)
+        self.side_panel.image_chosen.connect(self.show_image)
+        self.images = DocumentImages(self.side_panel)
 
         self.cursor_label = QLabel()
         # No stretch: the read-out takes the room its text needs, messages keep the rest.
@@ -192,14 +198,16 @@ class MainWindow(QMainWindow):
         self._pages.setCurrentIndex(0)
         self._dock.show()
         image = opened.image
+        name = self.images.follow(opened.session, image)
         title = os.path.basename(opened.path.rstrip("/\\")) or opened.path
-        if len(opened.document.images()) > 1:
-            title = f"{title} · {image.name}"
+        if self.images.several:
+            title = f"{title} · {name}"
         self.setWindowTitle(f"{title} — {APP_NAME}")
         if self.shell is not None:
             self.shell.recent.add(opened.path)
         self.canvas.set_scale_unit(image.axes[opened.layout.col].unit)
         self.state = state = ViewState(image, opened.start_plane)
+        self.images.restore(state)  # an image shown before keeps its channel settings
         session = ImageSession(self.canvas, opened, state, self.budget)
         session.loading_changed.connect(self.canvas.set_loading)
         session.loading_changed.connect(lambda loading: loading or release_free_memory())
@@ -219,12 +227,15 @@ class MainWindow(QMainWindow):
 
     def _close_session(self) -> None:
         if self.session is not None:
+            if self.state is not None:
+                self.images.remember(self.state)
             self.session.close()
             self.session = None
             self.state = None
 
     def closeEvent(self, event) -> None:
         self._close_session()
+        self.images.close()
         self.canvas.close()  # stops its render thread
         super().closeEvent(event)
         self.closing.emit()
@@ -346,6 +357,10 @@ class MainWindow(QMainWindow):
         view_menu.addAction(QAction("Zoom &out", self, shortcut="-", triggered=lambda: self.zoom(1 / ZOOM_STEP)))
         view_menu.addAction(QAction("F&ull Screen", self, shortcut=QKeySequence.StandardKey.FullScreen,
                                     triggered=self.toggle_full_screen))
+        view_menu.addSeparator()
+        view_menu.addAction(self.side_panel.toggleViewAction())
+        view_menu.addAction(self.side_panel.next_action)
+        view_menu.addAction(self.side_panel.previous_action)
         view_menu.addSeparator()
         view_menu.addAction(QAction("&Memory for tiles…", self, triggered=self.ask_cache_size))
         help_menu = self.menuBar().addMenu("&Help")

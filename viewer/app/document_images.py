@@ -38,6 +38,8 @@ class DocumentImages:
             if catalog.wants_panel:
                 session.acquire()
                 self._session = session
+                # Shown now, before the window settles its layout: the canvas gets its final
+                # size before the first frame (a resize after it costs a stall).
                 self.panel.set_catalog(catalog)
                 self.panel.setVisible(side_panel_visible())
             else:

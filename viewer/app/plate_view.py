@@ -46,6 +46,14 @@ class WellGrid(QWidget):
         self._failed: set[int] = set()
         self.cell = MAX_CELL
         self.current: tuple[int, int] | None = None
+        self._keys: dict[tuple[int, int], int] = {}  # well → catalog index of the image it shows
+        for place, well in plate.wells.items():
+            image = well.first_image() if well.available else None
+            if image is not None and image.index is not None:
+                self._keys[place] = image.index
+        self._places: dict[int, list[tuple[int, int]]] = {}
+        for place, key in self._keys.items():
+            self._places.setdefault(key, []).append(place)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setMouseTracking(False)
         self._resize()
@@ -97,17 +105,14 @@ class WellGrid(QWidget):
 
     def thumbnail_key(self, row: int, column: int) -> int | None:
         """Catalog index of the image a well shows (its first available field)."""
-        well = self.plate.well(row, column)
-        image = well.first_image() if well is not None and well.available else None
-        return image.index if image is not None else None
+        return self._keys.get((row, column))
 
     def refresh(self, index: int, failed: bool = False) -> None:
         """Repaint the wells showing image `index` (its thumbnail arrived or failed)."""
         if failed:
             self._failed.add(index)
-        for (row, column), _well in self.plate.wells.items():
-            if self.thumbnail_key(row, column) == index:
-                self.update(self.cell_rect(row, column))
+        for row, column in self._places.get(index, []):
+            self.update(self.cell_rect(row, column))
 
     # ---- painting ------------------------------------------------------------------------------
     def paintEvent(self, event: QPaintEvent) -> None:
@@ -117,7 +122,10 @@ class WellGrid(QWidget):
         palette = self.palette()
         painter.fillRect(event.rect(), palette.base())
         self._paint_headers(painter, event.rect())
-        for row, column in self.cells_in(event.rect()):
+        cells: dict[tuple[int, int], None] = {}
+        for rect in event.region():  # only the cells asked for (thumbnails arrive a few at a time)
+            cells.update(dict.fromkeys(self.cells_in(rect)))
+        for row, column in cells:
             self._paint_cell(painter, row, column)
         painter.end()
 

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections import OrderedDict
+import time
+from collections import OrderedDict, deque
 from typing import Callable, Sequence
 
 import numpy as np
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QImage
 
 from ..errors import OzxError
@@ -29,6 +30,8 @@ THUMBNAIL_SIZE = 64
 THREADS = 2
 #: Pictures kept (64 × 64 RGBA: 16 KiB each, so 32 MiB at most).
 CACHE_ITEMS = 2048
+#: The GUI thread takes finished pictures for at most this long per turn of its event loop.
+DELIVERY_SLICE_S = 0.006
 
 Renderer = Callable[[Image, int], np.ndarray]
 
@@ -48,11 +51,14 @@ class _Queue:
         self.keys: list[int] = []
         self.running: set[int] = set()
         self.closed = False
+        self.done: deque[tuple[int, QImage | None, str]] = deque()
+        self.delivery_due = False  # a `_done` signal is on its way to the GUI thread
 
     def close(self) -> None:
         with self.lock:
             self.closed = True
             self.keys = []
+            self.done.clear()
             self.lock.notify_all()
 
 
@@ -63,7 +69,7 @@ class ThumbnailJobs(QObject):
 
     ready = Signal(int, QImage)
     failed = Signal(int, str)
-    _done = Signal(int, object, str)
+    _done = Signal()
 
     def __init__(self, images: Sequence[Image], size: int = THUMBNAIL_SIZE, threads: int = THREADS,
                  renderer: Renderer = render_thumbnail, parent: QObject | None = None) -> None:
@@ -153,14 +159,31 @@ class ThumbnailJobs(QObject):
                 state.running.discard(key)
                 if state.closed:
                     return
-            try:
-                self._done.emit(key, picture, message)
-            except RuntimeError:  # the panel owning these jobs is gone
-                return
+                state.done.append((key, picture, message))
+                notify, state.delivery_due = not state.delivery_due, True
+            if notify:  # one signal for a batch: the GUI thread takes them in short slices
+                try:
+                    self._done.emit()
+                except RuntimeError:  # the panel owning these jobs is gone
+                    return
 
-    def _deliver(self, key: int, picture: QImage | None, message: str) -> None:
-        if self._state.closed:
-            return
+    def _deliver(self) -> None:
+        """Take finished pictures for up to DELIVERY_SLICE_S, then leave the rest to the next turn
+        of the event loop (a screenful arriving at once never stalls the GUI)."""
+        state = self._state
+        deadline = time.monotonic() + DELIVERY_SLICE_S
+        while True:
+            with state.lock:
+                if state.closed or not state.done:
+                    state.delivery_due = False
+                    return
+                if time.monotonic() >= deadline:
+                    QTimer.singleShot(0, self, self._deliver)
+                    return
+                key, picture, message = state.done.popleft()
+            self._take(key, picture, message)
+
+    def _take(self, key: int, picture: QImage | None, message: str) -> None:
         if picture is None:
             self._errors[key] = message
             self.failed.emit(key, message)

@@ -8,7 +8,8 @@ on the 384-well plate; GUI-thread stall ≤ 50 ms throughout).
 Each session is a fresh process (benchmarks/side_panel_session.py, what each figure means is
 described there) under `xvfb-run -a` when DISPLAY is unset. Plates are written once into
 benchmarks/data/ (git-ignored): uncompressed Zarr v3 `.ozx`, fields 2 × 256² uint16 with
-3 levels. Prints a table of medians (min..max) over the runs with the targets.
+3 levels. Prints a table of medians (min..max) over the runs with the targets; the raw results
+of every session go to benchmarks/data/bench_side_panel-<time>.json.
 """
 
 from __future__ import annotations
@@ -106,6 +107,9 @@ def main() -> int:
             if "error" in outcome or outcome.get("timed_out"):
                 print(f"  {name} run {run + 1}: {outcome.get('error', 'timed out')}", file=sys.stderr)
             results[name].append(outcome)
+    raw = DATA_DIR / f"bench_side_panel-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    raw.write_text(json.dumps(results, indent=1))
+    print(f"raw results: {raw}", file=sys.stderr)
     ok = True
     for name, runs in results.items():
         print(f"\n{name} ({runs[0].get('images', '?')} images), medians of {len(runs)} runs (min..max)")

@@ -273,3 +273,18 @@ def test_hiding_the_panel_is_remembered(qtbot, shown, tmp_path: Path) -> None:
     assert panel.isVisible() and settings.side_panel_visible()
     panel.close()  # the dock's close button
     assert not settings.side_panel_visible()
+
+
+def test_tree_icons_are_bounded(qtbot, shown, tmp_path: Path, monkeypatch) -> None:
+    from viewer.app import catalog_tree
+
+    monkeypatch.setattr(catalog_tree, "MAX_ICONS", 2)
+    panel, catalog, _ = shown(files.rfc8_collection(tmp_path)[0])
+    wait_thumbnails(qtbot, panel, range(4))
+    qtbot.wait(50)
+    with_icon = [e.name for e in catalog.images if panel.tree.has_thumbnail(e.index)]
+    assert len(with_icon) == 2
+    for entry in catalog.images:
+        icon = rgba(panel.tree.item_of(entry).icon(0).pixmap(THUMBNAIL_SIZE, THUMBNAIL_SIZE).toImage())
+        drawn = np.array_equal(icon, render_thumbnail(entry.image, THUMBNAIL_SIZE))
+        assert drawn is (entry.name in with_icon)

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
+
 from PySide6.QtCore import QEvent, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QImage, QKeyEvent, QPainter, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QTreeWidget, QTreeWidgetItem
 
 from .catalog import Catalog, Entry
+from .thumbnail_jobs import CACHE_ITEMS
 
 ENTRY_ROLE = Qt.ItemDataRole.UserRole
 ICON_SIZE = 64
 #: Branches are expanded at first when the tree has at most this many entries.
 EXPAND_AT_MOST = 600
 UNIFORM_ABOVE = 2000
+#: Items showing a thumbnail at once: as many as the pictures cache holds.
+MAX_ICONS = CACHE_ITEMS
 #: Keys the tree keeps when it has the focus (the window's shortcuts use them otherwise).
 NAVIGATION_KEYS = {Qt.Key.Key_Up, Qt.Key.Key_Down, Qt.Key.Key_Left, Qt.Key.Key_Right, Qt.Key.Key_Home, Qt.Key.Key_End}
 
@@ -41,6 +46,7 @@ class CatalogTree(QTreeWidget):
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self._items: dict[int, QTreeWidgetItem] = {}  # catalog index → image item
+        self._with_icon: OrderedDict[int, None] = OrderedDict()  # items showing a thumbnail, oldest first
         self._placeholder = _placeholder_icon()
         self._quiet = False
         self.currentItemChanged.connect(self._current_changed)
@@ -52,6 +58,7 @@ class CatalogTree(QTreeWidget):
         self._quiet = True
         self.clear()
         self._items = {}
+        self._with_icon.clear()
         total = sum(1 for _ in catalog.root.walk())
         self.setUniformRowHeights(total > UNIFORM_ABOVE)  # fast layout for long lists, compact branches otherwise
         for child in catalog.root.children if catalog.root.kind != "image" else [catalog.root]:
@@ -79,9 +86,19 @@ class CatalogTree(QTreeWidget):
         self._quiet = False
 
     def set_thumbnail(self, index: int, picture: QImage) -> None:
+        """Show an image's thumbnail; at most MAX_ICONS items keep theirs (the oldest go back to
+        the placeholder and get theirs again when they come into view)."""
         item = self._items.get(index)
-        if item is not None:
-            item.setIcon(0, QIcon(QPixmap.fromImage(picture)))
+        if item is None or index in self._with_icon:
+            return
+        item.setIcon(0, QIcon(QPixmap.fromImage(picture)))
+        self._with_icon[index] = None
+        while len(self._with_icon) > MAX_ICONS:
+            oldest, _ = self._with_icon.popitem(last=False)
+            self._items[oldest].setIcon(0, self._placeholder)
+
+    def has_thumbnail(self, index: int) -> bool:
+        return index in self._with_icon
 
     def set_thumbnail_error(self, index: int, message: str) -> None:
         item = self._items.get(index)

@@ -176,8 +176,13 @@ class SidePanel(QDockWidget):
         keys = [self.current.index] if self.current is not None and self.current.index is not None else []
         if self.plate_view is not None:
             keys += self.plate_view.visible_images()
-        if self.tree.isVisible() or self.plate_view is None:
-            keys += self.tree.visible_images()
+        if not self.tree.isHidden():
+            in_view = self.tree.visible_images()
+            for index in in_view:  # drawn before, its icon given back since: show it again
+                picture = self.jobs.picture(index)
+                if picture is not None and not self.tree.has_thumbnail(index):
+                    self.tree.set_thumbnail(index, picture)
+            keys += in_view
         self.jobs.want(keys)
 
     def _thumbnail_ready(self, index: int, picture: QImage) -> None:

@@ -189,6 +189,7 @@ class MainWindow(QMainWindow):
             self._dock.hide()
         else:
             self.show_message(f"{title} {message}", 15000)
+            self.side_panel.set_current(self.session.opened.image)  # the image still shown
 
     def _show_image(self, opened: OpenedImage) -> None:
         self._opening = None

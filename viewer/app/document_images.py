@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import threading
 
+from PySide6.QtCore import QTimer
+
 from ..ome.model import Image
+from ..render.canvas import ImageCanvas
 from ..render.styles import ChannelStyle, LabelStyle
 from .catalog import Catalog, build_catalog
 from .document_session import DocumentSession
@@ -14,14 +17,19 @@ from .side_panel import SidePanel
 from .view_state import ViewState
 
 
+#: Thumbnails wait at most this long for the first frame of the file's first image.
+THUMBNAIL_HOLD_MS = 600
+
+
 class DocumentImages:
     """Follows the file of the image shown: `follow` when an image is shown, `remember` when it
     is let go, `close` with the window. The panel is shown only when the catalog wants it (and
     the user has not hidden it); while it lists a file, it holds one reference to that file's
     `DocumentSession`, given back once its thumbnail jobs have ended."""
 
-    def __init__(self, panel: SidePanel) -> None:
+    def __init__(self, panel: SidePanel, canvas: ImageCanvas) -> None:
         self.panel = panel
+        self._canvas = canvas
         self.catalog: Catalog | None = None
         self._session: DocumentSession | None = None
         self._styles: dict[int, tuple[Image, list[ChannelStyle], list[LabelStyle]]] = {}
@@ -40,8 +48,9 @@ class DocumentImages:
                 self._session = session
                 # Shown now, before the window settles its layout: the canvas gets its final
                 # size before the first frame (a resize after it costs a stall).
-                self.panel.set_catalog(catalog)
+                self.panel.set_catalog(catalog, hold=True)
                 self.panel.setVisible(side_panel_visible())
+                self._thumbnails_after_frame()
             else:
                 self.panel.hide()
             self.panel.toggleViewAction().setEnabled(catalog.wants_panel)
@@ -49,6 +58,21 @@ class DocumentImages:
         if self._session is not None:
             self.panel.set_current(image)
         return entry.name if entry is not None else image.name
+
+    def _thumbnails_after_frame(self) -> None:
+        """Thumbnails start once the first image's first frame is on screen (their decoding
+        would delay it), or after THUMBNAIL_HOLD_MS when no frame comes."""
+        canvas, panel = self._canvas, self.panel
+        done = []
+
+        def go_on(_event=None) -> None:
+            if not done:
+                done.append(True)
+                canvas.events.presented.disconnect(go_on)
+                panel.go_on()
+
+        canvas.events.presented.connect(go_on)
+        QTimer.singleShot(THUMBNAIL_HOLD_MS, panel, go_on)
 
     @property
     def several(self) -> bool:

@@ -71,9 +71,10 @@ class SidePanel(QDockWidget):
             self.addAction(action)  # the keys work while the panel shows; the window's menu adds them too
 
     # ---- content -----------------------------------------------------------------------------
-    def set_catalog(self, catalog: Catalog | None) -> list[threading.Thread]:
-        """Show `catalog` (None: nothing). Returns the thumbnail workers of the previous catalog,
-        told to stop: join them (off the GUI thread) before closing its document."""
+    def set_catalog(self, catalog: Catalog | None, hold: bool = False) -> list[threading.Thread]:
+        """Show `catalog` (None: nothing); with `hold`, thumbnails wait for `go_on`. Returns the
+        thumbnail workers of the previous catalog, told to stop: join them (off the GUI thread)
+        before closing its document."""
         old = self.jobs
         workers = []
         if old is not None:
@@ -90,6 +91,7 @@ class SidePanel(QDockWidget):
             self.title.clear()
             return workers
         self.jobs = ThumbnailJobs([e.image for e in catalog.images], parent=self)
+        self.jobs.pause(hold)
         self.jobs.ready.connect(self._thumbnail_ready)
         self.jobs.failed.connect(self._thumbnail_failed)
         root = catalog.root
@@ -130,6 +132,11 @@ class SidePanel(QDockWidget):
         if self.current is not None and target == self.current.index:
             return
         self._choose(self.catalog.images[target])
+
+    def go_on(self) -> None:
+        """Let held thumbnails be drawn."""
+        if self.jobs is not None:
+            self.jobs.pause(False)
 
     def picture(self, index: int) -> QImage | None:
         """The thumbnail of catalog image `index`, once drawn."""

@@ -51,6 +51,7 @@ class _Queue:
         self.keys: list[int] = []
         self.running: set[int] = set()
         self.closed = False
+        self.paused = False
         self.done: deque[tuple[int, QImage | None, str]] = deque()
         self.delivery_due = False  # a `_done` signal is on its way to the GUI thread
 
@@ -114,6 +115,13 @@ class ThumbnailJobs(QObject):
             state.keys = [k for k in wanted if k not in state.running]
             state.lock.notify_all()
 
+    def pause(self, paused: bool) -> None:
+        """Hold the workers (e.g. while the window draws its first frame) or let them go on."""
+        state = self._state
+        with state.lock:
+            state.paused = paused
+            state.lock.notify_all()
+
     def pending(self) -> int:
         """Jobs queued or running."""
         state = self._state
@@ -141,7 +149,7 @@ class ThumbnailJobs(QObject):
         state = self._state
         while True:
             with state.lock:
-                while not state.keys and not state.closed:
+                while (not state.keys or state.paused) and not state.closed:
                     state.lock.wait()
                 if state.closed:
                     return

@@ -99,7 +99,7 @@ class MainWindow(QMainWindow):
         self.side_panel = SidePanel(self)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.side_panel)
         self.side_panel.image_chosen.connect(self.show_image)
-        self.images = DocumentImages(self.side_panel)
+        self.images = DocumentImages(self.side_panel, self.canvas)
 
         self.cursor_label = QLabel()
         # No stretch: the read-out takes the room its text needs, messages keep the rest.

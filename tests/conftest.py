@@ -73,6 +73,18 @@ def _gui_test_environment(request: pytest.FixtureRequest, x_display: str | None)
         gc.collect()
 
 
+@pytest.fixture(autouse=True)
+def _private_user_settings(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Each test sees empty user settings (Qt's INI files), never the real user's: a window
+    closed by one test would otherwise give the next its saved size and position."""
+    try:
+        from PySide6.QtCore import QSettings
+    except ImportError:
+        return
+    folder = tmp_path_factory.mktemp("user-settings")
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(folder))
+
+
 @pytest.fixture
 def window(qtbot):
     """The viewer's main window, shown and active (GUI tests only)."""

@@ -113,3 +113,32 @@ def test_frames_are_rendered_off_the_gui_thread(qtbot, window, monkeypatch) -> N
     during = [t for t in ticks if began <= t <= ended]
     assert len(during) > 10  # the event loop ran all along
     assert max(b - a for a, b in zip(during, during[1:])) < 0.2
+
+
+@needs_xdotool
+def test_a_right_click_on_the_image_opens_its_menu_and_a_right_drag_does_not(qtbot, window) -> None:
+    from PySide6.QtWidgets import QApplication, QMenu
+
+    open_and_wait(qtbot, window, sample_path())
+    fitted = window.canvas.world_view()
+    centre = canvas_centre_on_screen(window)
+    xdotool("mousemove", centre.x(), centre.y())
+    xdotool("mousedown", 3)
+    for step in range(1, 5):
+        xdotool("mousemove", centre.x(), centre.y() + 15 * step)
+    xdotool("mouseup", 3)
+    qtbot.waitUntil(lambda: width(window.canvas.world_view()) != pytest.approx(width(fitted)), timeout=5000)
+    qtbot.wait(300)
+    assert QApplication.activePopupWidget() is None  # a drag zooms, no menu
+
+    xdotool("mousemove", centre.x(), centre.y())
+    xdotool("click", 3)
+    qtbot.waitUntil(lambda: isinstance(QApplication.activePopupWidget(), QMenu), timeout=5000)
+    menu = QApplication.activePopupWidget()
+    names = [a.text().replace("&", "") for a in menu.actions() if not a.isSeparator()]
+    assert names == ["Fit to window", "Copy View", "Export View as PNG…", "Properties…"]
+    assert all(a.isEnabled() for a in menu.actions())
+    fit = next(a for a in menu.actions() if a.text().replace("&", "") == "Fit to window")
+    menu.close()
+    fit.trigger()
+    assert window.canvas.world_view() == fitted

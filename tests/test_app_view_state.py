@@ -135,3 +135,42 @@ def test_memory_budget_splits_textures_and_resizes_tiles() -> None:
         share.put(i, np.zeros(100, np.uint8))
     budget.set_tile_bytes(300)
     assert share.nbytes == 300 and budget.tile_bytes == 300
+
+
+def test_plane_texts_name_the_physical_position(tmp_path: Path) -> None:
+    root = tmp_path / "timed.zarr"
+    write_image(root, "", [np.zeros((4, 3, 8, 8), np.uint8)], "tzyx")
+    attrs_file = root / "zarr.json"
+    import json
+
+    meta = json.loads(attrs_file.read_text())
+    multiscale = meta["attributes"]["ome"]["multiscales"][0]
+    multiscale["axes"][0]["unit"] = "second"
+    multiscale["datasets"][0]["coordinateTransformations"][0]["scale"] = [2.5, 0.3, 0.5, 0.5]
+    attrs_file.write_text(json.dumps(meta))
+    document = open_document(root)
+    try:
+        state = ViewState(document.images()[0], (0, 0))
+        state.set_plane((3, 2))
+        assert state.plane_texts() == ["3 / 3 · 7.5 s", "2 / 2 · 600 nm"]
+    finally:
+        document.close()
+
+
+def test_the_player_drops_ticks_while_the_plane_is_not_drawn(qtbot, tmp_path: Path) -> None:
+    from viewer.app.plane_player import PlanePlayer
+
+    document, image = stack(tmp_path)
+    try:
+        state = ViewState(image, (0, 3))
+        ready = [False]
+        player = PlanePlayer(state, 1, lambda: ready[0], fps=100)
+        player.play()
+        qtbot.wait(120)
+        assert state.plane == (0, 3) and player.dropped >= 3 and player.shown == 0
+        ready[0] = True
+        qtbot.waitUntil(lambda: player.shown >= 3, timeout=2000)
+        player.stop()
+        assert state.plane[1] == (3 + player.shown) % 5
+    finally:
+        document.close()

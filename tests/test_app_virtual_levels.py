@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.omezarr_fixtures import write_image
+from tests.omezarr_fixtures import omero_channels, write_image
 from viewer.app.loader import TileLoader
 from viewer.app.tile_stream import TileStream
 from viewer.ome import open_document
@@ -61,3 +61,30 @@ def test_overview_progress_is_shown_while_virtual_tiles_arrive(qtbot, tmp_path: 
         gate.set()
         stream.close()
         canvas.close()
+
+
+def test_an_expensive_overview_opens_with_a_preview_under_the_tiles(qtbot, window, tmp_path: Path, monkeypatch) -> None:
+    """The preview fills the first frame where no tile is built yet and goes once the overview is."""
+    from tests.test_render_screenshots import TIMEOUT_MS, screenshot
+    from viewer.app import preparing
+
+    data = np.full((1, 2048, 2048), 90, np.uint8)
+    write_image(tmp_path / "big", "", [data], "cyx", chunks=(1, 256, 256), omero=omero_channels(["FFFFFF"], [(0, 255)]))
+    monkeypatch.setattr(preparing, "FIRST_TILES_MAX", 0)  # as if the overview were expensive
+    monkeypatch.setattr(preparing, "FIRST_TILES_SECONDS", 0.0)  # no tile built while opening
+    gate = threading.Event()
+    original = TileLoader.__call__
+    monkeypatch.setattr(TileLoader, "__call__", lambda self, key: (gate.wait(20), original(self, key))[1])
+    window.open_path(str(tmp_path / "big"))
+    qtbot.waitUntil(lambda: window.session is not None, timeout=TIMEOUT_MS)
+    session = window.session
+    assert session.preview is not None and not session.stream.textures  # nothing loaded yet...
+    qtbot.waitUntil(lambda: screenshot(window.canvas).max() > 0, timeout=TIMEOUT_MS)
+    shot = screenshot(window.canvas)
+    centre = shot[shot.shape[0] // 2, shot.shape[1] // 2]
+    assert tuple(centre) == (90, 90, 90)  # ...yet the image is there: the preview
+    gate.set()
+    qtbot.waitUntil(lambda: session.preview is None, timeout=TIMEOUT_MS)  # the overview is built
+    assert session.stream.overview_progress() == 1
+    shot = screenshot(window.canvas)
+    assert tuple(shot[shot.shape[0] // 2, shot.shape[1] // 2]) == (90, 90, 90)

@@ -132,6 +132,12 @@ def test_planes_keys_labels_and_status(qtbot, window, tmp_path: Path) -> None:
     qtbot.waitUntil(lambda: "(level 0)" in window.describe_point(*canvas.to_world((30.5, 20.5))), timeout=TIMEOUT_MS)
     assert "ch0 15" in window.describe_point(*canvas.to_world((30.5, 20.5)))
 
+    # The label map's name and the id under the cursor, while the map is shown.
+    assert "cells" not in window.describe_point(*canvas.to_world((30.5, 20.5)))  # hidden
+    window.label_panel.boxes[0].setChecked(True)
+    qtbot.waitUntil(lambda: window.describe_point(*canvas.to_world((30.5, 20.5))).endswith("   cells: 7"), timeout=TIMEOUT_MS)
+    assert "cells" not in window.describe_point(*canvas.to_world((5.5, 5.5)))  # background: no label
+
 
 def test_fit_and_zoom_keys(qtbot, window) -> None:
     open_and_wait(qtbot, window, sample_path())
@@ -172,3 +178,61 @@ def test_another_image_of_the_file_is_shown_without_reopening_it(qtbot, window, 
     session = window.session.opened.session
     open_and_wait(qtbot, window, sample_path())  # another file replaces the image
     qtbot.waitUntil(lambda: session.closed, timeout=TIMEOUT_MS)  # the last image let go of the file
+
+
+def test_tiles_that_cannot_be_read_are_hatched_and_named(qtbot, window, tmp_path: Path) -> None:
+    """A corrupt level-0 chunk: the coarser level stays under a hatched overlay there, a message
+    says so, and the rest of the view is exact."""
+    from viewer.render.failed_visual import HATCH_PERIOD_PX
+
+    root = tmp_path / "broken.zarr"
+    data = np.full((1024, 1024), 200, np.uint8)
+    write_image(root, "", [data, data[::2, ::2].copy()], "yx", chunks=(512, 512),
+                omero=omero_channels(["FFFFFF"], [(0, 255)]))
+    (root / "0" / "c" / "0" / "1").write_bytes(b"\x13\x37" * 40)  # the top-right chunk of level 0
+    messages: list[str] = []
+    window.statusBar().messageChanged.connect(messages.append)
+    window.open_path(str(root))
+    qtbot.waitUntil(lambda: window.session is not None, timeout=TIMEOUT_MS)
+    canvas, stream = window.canvas, window.session.stream
+    canvas.show_rect((0.0, 0.0, 512.0, 512.0 * canvas.view.size[1] / canvas.view.size[0]))  # 1:1, the top half
+    qtbot.waitUntil(lambda: bool(stream.failed_keys and window.session.failed_overlay.rects), timeout=TIMEOUT_MS)
+    qtbot.waitUntil(lambda: stream.idle(), timeout=TIMEOUT_MS)
+    assert any(m.startswith("Some tiles of this image cannot be read") for m in messages)
+    assert [k.level for k in stream.failed_keys] == [0]
+    x0, y0, x1, y1 = window.session.failed_overlay.rects[0]
+    assert (x0, y0) == (256.0, 0.0) and x1 == 512.0  # world units: 0.5 µm pixels
+    shot = screenshot(canvas).astype(int)
+    height, width = shot.shape[:2]
+    left = shot[10: height // 4, 10: width // 2 - 10]
+    assert (left == 200).all()  # readable tiles: exact
+    right = shot[10: height // 4, width // 2 + 10: width - 10]
+    stripes = (right[..., 0] > right[..., 2] + 60)
+    shaded = np.all(right < 150, axis=-1)
+    assert stripes.mean() > 0.15 and shaded.mean() > 0.5  # hatched: light stripes over a darkened coarse level
+    assert not np.any(np.all(right == 200, axis=-1))
+    # the stripes repeat every HATCH_PERIOD_PX screen pixels along a row
+    row = stripes[0]
+    starts = np.flatnonzero(row[1:] & ~row[:-1])
+    assert len(starts) > 3 and set(np.diff(starts)) <= {int(HATCH_PERIOD_PX)}
+
+
+def test_planes_show_their_physical_position_and_play(qtbot, window, tmp_path: Path) -> None:
+    root, data = write_stack(tmp_path)
+    open_and_wait(qtbot, window, root)
+    assert [label.text() for label in window._plane_labels] == ["0 / 1", "3 / 4 · 3 µm"]  # t has no unit
+    window.state.set_plane((1, 2))
+    assert [s.value() for s in window.plane_sliders] == [1, 2]
+    assert window._plane_labels[1].text() == "2 / 4 · 2 µm"
+
+    player = window.players[1]  # z
+    seen: list[int] = []
+    window.state.plane_changed.connect(lambda plane: seen.append(plane[1]))
+    player.play()
+    qtbot.waitUntil(lambda: len(seen) >= 6, timeout=TIMEOUT_MS)
+    player.stop()
+    assert seen[:6] == [3, 4, 0, 1, 2, 3]  # wraps at the end
+    wait_sharp(qtbot, window)
+    z = window.state.plane[1]
+    shot = screenshot(window.canvas)
+    assert tuple(shot[shot.shape[0] * 3 // 4, shot.shape[1] // 2]) == (10 + z + 1,) * 3  # the plane played to is shown

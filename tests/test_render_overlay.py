@@ -7,7 +7,7 @@ import pytest
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from viewer.render.canvas import SCALE_BAR_TARGET_PX, ImageCanvas
-from viewer.render.overlay import BAR_WIDTH_PX, MARGIN_PX
+from viewer.render.overlay import BACKDROP_PAD_PX, BAR_WIDTH_PX, MARGIN_PX
 from viewer.render.units import format_length
 
 pytestmark = pytest.mark.gui
@@ -129,3 +129,26 @@ def test_the_first_frame_brings_only_the_image_and_the_overlays_follow(qtbot) ->
         assert_overlays_drawn(canvas, frames[1])
     finally:
         canvas.close()
+
+
+def test_the_scale_bar_reads_on_a_white_image(qtbot, hosted) -> None:
+    """A dark backdrop behind the white bar and its label (brightfield images are mostly white)."""
+    from vispy import scene
+
+    host, canvas = hosted
+    white = scene.visuals.Image(np.full((256, 256, 3), 255, np.uint8), parent=canvas.view.scene)
+    canvas.set_scale_unit("micrometer")
+    canvas.fit((0.0, 0.0, 256.0, 256.0))
+    qtbot.waitUntil(lambda: canvas.scale_bar is not None)
+    shown = on_screen(qtbot, canvas)
+    rows = shown.shape[0]
+    bar_px = int(canvas.scale_bar[0])
+    x0 = MARGIN_PX + 2
+    assert (shown[rows - MARGIN_PX, x0: MARGIN_PX + bar_px - 2] == 255).all()  # the bar
+    below = shown[rows - MARGIN_PX + BAR_WIDTH_PX, x0: MARGIN_PX + bar_px - 2]
+    assert (below < 120).all()  # the backdrop just below it
+    label = shown[rows - MARGIN_PX - 20: rows - MARGIN_PX - 2, x0: MARGIN_PX + bar_px - 2]
+    assert (label.max(axis=-1) > 200).any() and (label.max(axis=-1) < 120).any()  # white text on dark
+    outside = shown[rows - MARGIN_PX, MARGIN_PX + bar_px + BACKDROP_PAD_PX + 60: MARGIN_PX + bar_px + 100]
+    assert (outside == 255).all()  # the image beside it is untouched
+    white.parent = None

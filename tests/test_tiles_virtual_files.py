@@ -142,6 +142,9 @@ def test_first_tiles_are_built_whole_when_cheap_else_from_the_centre_for_a_while
         assert 1 <= len(keys) < rows * cols and all(k.level == coarsest for k in keys)
         distance = [(k.ty - (rows - 1) / 2) ** 2 + (k.tx - (cols - 1) / 2) ** 2 for k in keys]
         assert min(distance) <= 0.5  # the centre first
+        # ...and a preview of the whole image, a mosaic of a few real chunks, for the first frame
+        assert opened.preview.shape == (3, preparing.PREVIEW_SIDE, preparing.PREVIEW_SIDE)
+        assert opened.preview.dtype == np.uint16 and (opened.preview == 1).all()
     finally:
         opened.document.close()
     monkeypatch.setattr(preparing, "FIRST_TILES_SECONDS", 0.0)
@@ -186,12 +189,14 @@ def test_a_65536_square_single_level_file_with_absent_chunks_opens_fast_and_smal
         "name": "big", "axes": axes_for("yx"),
         "datasets": [{"path": "0", "coordinateTransformations": [{"type": "scale", "scale": [0.5, 0.5]}]}]}]}
     path = pack(root, tmp_path / "big.ozx")
+    runtime = tmp_path / "runtime"  # its own single-instance folder: a viewer running elsewhere is not asked
+    runtime.mkdir(mode=0o700)
     # Through a forking shell: Linux keeps a process's peak RSS across exec, so a child exec'd straight
     # from this (large) test process would report this process's peak as its own.
     cmd = ["sh", "-c", '"$0" "$@"; exit $?', sys.executable, str(REPO / "benchmarks" / "viewer_session.py"),
            str(path), "--json", "--open-only", "--wait-timeout", "20"]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=120, cwd=REPO,
-                         env=dict(os.environ, QT_QPA_PLATFORM="xcb"))
+                         env=dict(os.environ, QT_QPA_PLATFORM="xcb", XDG_RUNTIME_DIR=str(runtime)))
     result = json.loads([line for line in out.stdout.splitlines() if line.startswith("{")][-1])
     assert result.get("open_level") == 6  # the 1024^2 virtual overview, complete
     assert result["first_sharp_s"] < 2.0, result

@@ -74,11 +74,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _info(path: str, as_json: bool) -> int:
     from .ome import open_document
-    from .report import document_info, format_info
+    from .report import format_info, info_of
 
     doc = open_document(path, background_index=False)
     try:
-        info = document_info(doc, doc.findings)
+        info = info_of(doc)
     finally:
         doc.close()
     print(to_json(info) if as_json else format_info(info))

@@ -24,6 +24,7 @@ def document_info(doc: Document, findings: list[Finding]) -> dict[str, Any]:
     return {
         "file": doc.source,
         "format": doc.format,
+        "size": zc.file_size if zc else None,
         "ome_version": doc.ome_version,
         "entry_count": zc.tail.entry_count if zc else None,
         "json_first": zc.comment.json_first if zc else None,
@@ -32,6 +33,14 @@ def document_info(doc: Document, findings: list[Finding]) -> dict[str, Any]:
         "images": [image_info(image) for image in doc.images()],
         "tree": node_info(doc.root),
     }
+
+
+def info_of(doc: Document) -> dict[str, Any]:
+    """`document_info` with every finding: waits for a ZIP's full central-directory index (which
+    may still be building in the background), whose findings belong in the report."""
+    if isinstance(doc.container, ZipContainer):
+        doc.container.wait_index()
+    return document_info(doc, doc.findings)
 
 
 def image_info(image: Image) -> dict[str, Any]:
@@ -101,7 +110,18 @@ def _headline(info: dict[str, Any]) -> str:
         parts.append(f"{info['entry_count']} entries")
         parts.append(f"jsonFirst: {'yes' if info['json_first'] else 'no'}")
     parts.append(f"{len(info['images'])} image{'s' if len(info['images']) != 1 else ''}")
+    if info.get("size") is not None:
+        parts.append(_size_text(info["size"]))
     return f"{info['file']}: " + ", ".join(parts)
+
+
+def _size_text(size: int) -> str:
+    """'1,234,567 bytes (1.2 MiB)': exact, and readable at a glance."""
+    exact = f"{size:,} bytes"
+    for unit, shift in (("GiB", 30), ("MiB", 20), ("KiB", 10)):
+        if size >= 1 << shift:
+            return f"{exact} ({size / (1 << shift):.1f} {unit})"
+    return exact
 
 
 def _dims(values: list[int]) -> str:

@@ -1,7 +1,7 @@
 """A whole image, small, read under a byte budget (no Qt, no GL): for thumbnails and previews.
 
-`read_overview` is what the `thumbnail` command and the side panel's thumbnails use, so they stay
-within their time targets on images without a pyramid too.
+`read_overview` gives the preview shown at once when an image without a pyramid opens, while its
+virtual overview is still being built.
 """
 
 from __future__ import annotations
@@ -15,20 +15,23 @@ from ..tiles import TileKey
 from ..tiles.virtual import Method, downsample
 from .loader import TileLoader
 
-#: Decoded bytes an overview may read by default.
+#: Decoded bytes an overview may read by default, and at most this many chunks (tiny chunks cost
+#: more per read than per byte).
 OVERVIEW_BYTES = 64 << 20
+OVERVIEW_CHUNKS = 1024
 
 
 def read_overview(levels: Sequence[Level], layout: PlaneLayout, plane: tuple[int, ...] = (),
                   channels: range = range(1), max_side: int = 256, max_bytes: int = OVERVIEW_BYTES,
-                  method: Method = "mean") -> np.ndarray:
+                  method: Method = "mean", max_chunks: int = OVERVIEW_CHUNKS) -> np.ndarray:
     """The image on `plane` as (channels, rows, cols) in its own dtype, long side <= `max_side`.
 
     When the coarsest stored level decodes to at most `max_bytes`, it is read whole (through the
     virtual levels, tile by tile) and downsampled with `method` ("mean", or "mode" for label maps):
     exact. Otherwise only as many of its chunks as `max_bytes` allows, spread evenly, are read and
     each output pixel takes the value at its own offset in the nearest chunk read (a mosaic of real
-    pixels; absent chunks cost nothing). Reads never exceed `max_bytes`, whatever the image size.
+    pixels; absent chunks cost nothing). Reads never exceed `max_bytes` nor `max_chunks` chunks,
+    whatever the image size.
     """
     loader = TileLoader(levels, layout, channels, dtype=levels[0].dtype, method=method)
     stored = loader.pyramid.stored_count - 1
@@ -39,7 +42,7 @@ def read_overview(levels: Sequence[Level], layout: PlaneLayout, plane: tuple[int
         while max(image.shape[1:]) > max_side:
             image = downsample(image, method)
         return image
-    return _chunk_mosaic(loader, stored, plane, max_side, max_bytes)
+    return _chunk_mosaic(loader, stored, plane, max_side, max_bytes, max_chunks)
 
 
 def read_level(loader: TileLoader, level: int, plane: tuple[int, ...]) -> np.ndarray:
@@ -54,11 +57,12 @@ def read_level(loader: TileLoader, level: int, plane: tuple[int, ...]) -> np.nda
     return out
 
 
-def _chunk_mosaic(loader: TileLoader, level: int, plane: tuple[int, ...], max_side: int, max_bytes: int) -> np.ndarray:
+def _chunk_mosaic(loader: TileLoader, level: int, plane: tuple[int, ...], max_side: int, max_bytes: int,
+                  max_chunks: int) -> np.ndarray:
     rows, cols = loader.geometries[level].shape
     chunk_r, chunk_c = loader.coarsest_chunk
     grid_r, grid_c = -(-rows // chunk_r), -(-cols // chunk_c)
-    affordable = max(1, max_bytes // (loader.pyramid.channels * chunk_r * chunk_c * loader.dtype.itemsize))
+    affordable = max(1, min(max_chunks, max_bytes // (loader.pyramid.channels * chunk_r * chunk_c * loader.dtype.itemsize)))
     spread = min(1.0, (affordable / (grid_r * grid_c)) ** 0.5)
     step = max(rows, cols) / max_side
     axis_r = _AxisSamples(rows, chunk_r, max(1, round(rows / step)), max(1, int(grid_r * spread)))

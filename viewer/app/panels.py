@@ -18,19 +18,25 @@ from PySide6.QtWidgets import (
 )
 
 from ..ome.channels import dtype_range
+from .contrast_sampler import ContrastSampler
+from .histogram_widget import HistogramWidget
 from .view_state import ViewState
 
 _FLOAT_LIMIT = 1e15
 
 
 class ChannelPanel(QWidget):
-    """One row per shown channel of `state`: active, colour, window (start, end), inverted.
+    """Per shown channel of `state`: active, colour, window (start, end), inverted, Auto and Reset,
+    and below them the histogram of the channel's values on screen with the window on it.
 
-    Edits go to the state; the rows follow the state's changes from anywhere else."""
+    Edits go to the state; the rows follow the state's changes from anywhere else. `sampler`
+    (a `ContrastSampler`) provides the values on screen."""
 
-    def __init__(self, state: ViewState, count: int, dtype: np.dtype, parent: QWidget | None = None) -> None:
+    def __init__(self, state: ViewState, count: int, dtype: np.dtype, sampler: ContrastSampler,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.state = state
+        self.sampler = sampler
         layout = QGridLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         for column, title in enumerate(("Channel", "", "Start", "End", "Inv.")):
@@ -41,8 +47,12 @@ class ChannelPanel(QWidget):
         self.start_spins: list[QDoubleSpinBox] = []
         self.end_spins: list[QDoubleSpinBox] = []
         self.invert_boxes: list[QCheckBox] = []
+        self.auto_buttons: list[QPushButton] = []
+        self.reset_buttons: list[QPushButton] = []
+        self.histograms: list[HistogramWidget] = []
+        integer = np.dtype(dtype).kind in "uib"
         for i in range(count):
-            row = i + 1
+            row = 2 * i + 1
             active = QCheckBox(state.channel_names[i])
             active.toggled.connect(lambda on, i=i: state.set_channel(i, active=on))
             swatch = QPushButton()
@@ -59,16 +69,34 @@ class ChannelPanel(QWidget):
                 spins.append(spin)
             inverted = QCheckBox()
             inverted.toggled.connect(lambda on, i=i: state.set_channel(i, inverted=on))
-            for column, widget in enumerate((active, swatch, spins[0], spins[1], inverted)):
+            auto = QPushButton("Auto")
+            auto.setToolTip("Stretch the window over what is on screen")
+            auto.clicked.connect(lambda _=False, i=i: sampler.auto(i))
+            reset = QPushButton("Reset")
+            reset.setToolTip("Back to the window the image opened with")
+            reset.clicked.connect(lambda _=False, i=i: state.reset_channel(i))
+            for button in (auto, reset):
+                button.setMaximumWidth(button.fontMetrics().horizontalAdvance(button.text()) + 20)
+            for column, widget in enumerate((active, swatch, spins[0], spins[1], inverted, auto, reset)):
                 layout.addWidget(widget, row, column)
+            histogram = HistogramWidget(state, i, integer)
+            layout.addWidget(histogram, row + 1, 0, 1, 7)
+            self.auto_buttons.append(auto)
+            self.reset_buttons.append(reset)
+            self.histograms.append(histogram)
             self.active_boxes.append(active)
             self.swatches.append(swatch)
             self.start_spins.append(spins[0])
             self.end_spins.append(spins[1])
             self.invert_boxes.append(inverted)
             self._show(i)
-        layout.setRowStretch(count + 1, 1)
+        layout.setRowStretch(2 * count + 1, 1)
         state.channel_changed.connect(self._show)
+        sampler.sampled.connect(self._show_values)
+
+    def _show_values(self, values: list[np.ndarray]) -> None:
+        for histogram, channel_values in zip(self.histograms, values):
+            histogram.set_values(channel_values)
 
     def _show(self, index: int) -> None:
         """Show channel `index` of the state, without the widgets' edits echoing back."""

@@ -22,6 +22,7 @@ from ..render.formats import MAX_SLOTS
 from ..tiles import TileKey
 from .document_session import DocumentSession
 from .loader import TileLoader
+from .overview import read_overview
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +35,11 @@ FIRST_TILES_THREADS = 2
 #: Larger chunk grids of the stored level than this are left to the tile stream: a single virtual
 #: tile of such a grid may take longer than the whole opening should.
 FIRST_TILES_MAX_CHUNKS = 1 << 18
+#: An image whose overview is that expensive opens with a preview: a mosaic of real pixels from
+#: evenly spread chunks (`overview.read_overview`), shown under the tiles until they cover it.
+PREVIEW_SIDE = 512
+PREVIEW_BYTES = 12 << 20
+PREVIEW_CHUNKS = 96
 
 
 @dataclass
@@ -50,6 +56,8 @@ class OpenedImage:
     layout: PlaneLayout
     start_plane: tuple[int, ...]
     first_tiles: dict[TileKey, np.ndarray] = field(default_factory=dict)
+    preview: np.ndarray | None = None
+    """(channels, rows, cols) of the whole image in the composite's channels and texture type."""
 
     @property
     def document(self) -> Document:
@@ -83,7 +91,10 @@ def read_first_tiles(opened: OpenedImage) -> dict[TileKey, np.ndarray]:
     keys = [TileKey(index, opened.start_plane, ty, tx) for ty in range(rows) for tx in range(cols)]
     deadline = None
     if rows * cols > FIRST_TILES_MAX or nbytes > FIRST_TILES_MAX_BYTES:
-        if not geometry.virtual or _stored_chunks(opened, loader.pyramid.stored_count - 1) > FIRST_TILES_MAX_CHUNKS:
+        if not geometry.virtual:
+            return {}
+        opened.preview = read_preview(opened, loader)
+        if _stored_chunks(opened, loader.pyramid.stored_count - 1) > FIRST_TILES_MAX_CHUNKS:
             return {}  # one virtual tile of an absurd grid could outlast the deadline: the stream makes it
         centre = (rows - 1) / 2, (cols - 1) / 2
         keys.sort(key=lambda k: (k.ty - centre[0]) ** 2 + (k.tx - centre[1]) ** 2)
@@ -94,6 +105,18 @@ def read_first_tiles(opened: OpenedImage) -> dict[TileKey, np.ndarray]:
     with ThreadPoolExecutor(FIRST_TILES_THREADS) as pool:
         parts = pool.map(lambda i: _read_tiles(loader, keys[i::FIRST_TILES_THREADS], deadline), range(FIRST_TILES_THREADS))
         return {key: tile for part in parts for key, tile in part.items()}
+
+
+def read_preview(opened: OpenedImage, loader: TileLoader) -> np.ndarray | None:
+    """The image's preview (see PREVIEW_SIDE), or None when it cannot be read."""
+    image = opened.image
+    try:
+        preview = read_overview(image.levels, opened.layout, opened.start_plane, range(loader.pyramid.channels),
+                                max_side=PREVIEW_SIDE, max_bytes=PREVIEW_BYTES, max_chunks=PREVIEW_CHUNKS)
+    except Exception:  # a preview is a nicety: the tiles report read errors
+        logger.debug("reading the preview of %s failed", opened.path, exc_info=True)
+        return None
+    return preview.astype(loader.dtype, copy=False)
 
 
 def _stored_chunks(opened: OpenedImage, level: int) -> int:

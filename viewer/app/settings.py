@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QByteArray, QSettings
 
 from ..tiles import default_cache_budget
 
@@ -33,6 +33,29 @@ def set_cache_budget_mb(megabytes: int | None) -> None:
         settings.remove(CACHE_KEY)
     else:
         settings.setValue(CACHE_KEY, max(int(megabytes), MIN_CACHE_MB))
+    settings.sync()
+
+
+def user_cache_mb() -> int | None:
+    """The cache size the user chose in MiB, or None when the automatic size applies."""
+    try:
+        return max(int(_settings().value(CACHE_KEY)), MIN_CACHE_MB)
+    except (TypeError, ValueError):
+        return None
+
+
+GEOMETRY_KEY = "window/geometry"
+
+
+def window_geometry() -> QByteArray | None:
+    """The last closed window's geometry (`QWidget.saveGeometry()`), or None."""
+    value = _settings().value(GEOMETRY_KEY)
+    return value if isinstance(value, QByteArray) and not value.isEmpty() else None
+
+
+def set_window_geometry(geometry: QByteArray) -> None:
+    settings = _settings()
+    settings.setValue(GEOMETRY_KEY, geometry)
     settings.sync()
 
 

@@ -44,7 +44,8 @@ class TileStream(QObject):
 
     Tiles are loaded by `loader` on the scheduler's worker threads into this stream's share of
     `budget`'s cache; the GUI thread only uploads cached arrays (`planes` splits one into its
-    textures) and draws; spare textures are kept within the stream's texture share. Emits
+    textures) and draws; spare textures are kept within the stream's texture share. Tiles of
+    the level shown that cannot be read are hatched on `failed_overlay` (if given). Emits
     `loading_changed(bool)` and `failed(str)` (a tile could not be read).
     """
 
@@ -63,6 +64,7 @@ class TileStream(QObject):
         budget: MemoryBudget,
         workers: int = 2,
         bias: float = 0.0,
+        failed_overlay=None,
     ) -> None:
         super().__init__()
         self._canvas = canvas
@@ -72,6 +74,8 @@ class TileStream(QObject):
         self._planes = planes
         self._bias = bias
         self._budget = budget
+        self._failed_overlay = failed_overlay
+        self.failed_keys: set[TileKey] = set()
         self.cache = budget.tile_share()
         self.textures = TextureStore(budget.texture_share())
         budget.join_textures(self.textures)
@@ -180,6 +184,19 @@ class TileStream(QObject):
                 return index, texel(tile, row - ty * geometry.tile[0], col - tx * geometry.tile[1])
         return None
 
+    def tile_now(self, key: TileKey) -> np.ndarray:
+        """Tile `key` from the cache, else read at once (any thread; for samples, not for drawing)."""
+        tile = self.cache.get(key)
+        return tile if tile is not None else self._loader(key)
+
+    def failed_boxes(self, level: int, visible: list[tuple[int, int]]) -> list[tuple[float, float, float, float]]:
+        """World boxes of the `visible` tiles of `level` on the current plane that failed to load."""
+        if not self.failed_keys:
+            return []
+        geometry = self._geometries[level]
+        return [geometry.tile_world_box(ty, tx) for ty, tx in visible
+                if TileKey(level, self._plane, ty, tx) in self.failed_keys]
+
     def close(self) -> None:
         """Stop loading (without waiting for loads in progress) and free the textures."""
         self._closed = True
@@ -190,6 +207,8 @@ class TileStream(QObject):
         self.scheduler.shutdown(wait=False)
         self._canvas.set_loading_detail(self, "")
         self._visual.set_tiles([])
+        if self._failed_overlay is not None:
+            self._failed_overlay.set_rects([])
         self.textures.clear()
         self._budget.leave_textures(self.textures)
         self.cache.clear()
@@ -220,8 +239,12 @@ class TileStream(QObject):
 
     def _on_load_error(self, key: TileKey, exc: Exception) -> None:
         if not self._closed:
-            self.failed.emit(f"a tile of level {key.level} cannot be read: {exc}")
+            first = not self.failed_keys
+            self.failed_keys.add(key)
+            if first:
+                self.failed.emit(f"Some tiles of this image cannot be read: {exc}")
             self._update_loading()
+            self._queue_pump()
 
     def _on_frame(self, event=None) -> None:
         self._frame_uploads = self._frame_bytes = 0
@@ -258,6 +281,8 @@ class TileStream(QObject):
             self._frame_bytes += array.nbytes
         drawn = draw_plan(self._geometries, view, self._plane, self.textures, chosen)
         self._visual.set_tiles([(item, clip) for _, item, clip in drawn])
+        if self._failed_overlay is not None:
+            self._failed_overlay.set_rects(self.failed_boxes(chosen, visible))
         self.textures.trim(keep=[key for key, _ in wanted] + [key for key, _, _ in drawn])
         self._canvas.update()
         self._update_loading()

@@ -10,6 +10,7 @@ from typing import Callable, Generic, TypeVar
 from ..ome.display_defaults import LABEL_OPACITY, labels_shown_at_open
 from ..ome.model import Image
 from ..render.styles import ChannelStyle, LabelStyle, channel_styles
+from ..render.units import format_length
 from ..tiles import View
 
 T = TypeVar("T")
@@ -62,6 +63,19 @@ class ViewState:
         """Entries of each slider axis (level 0)."""
         shape = self.image.levels[0].shape
         return [shape[axis] for axis in self.layout.sliders]
+
+    def plane_texts(self) -> list[str]:
+        """Per slider axis, "index / last", plus the physical position when the axis has a unit
+        (`12 / 39 · 3.6 µm`, `5 / 19 · 10 s`)."""
+        level = self.image.levels[0]
+        texts = []
+        for value, size, axis in zip(self.plane, self.plane_sizes, self.layout.sliders):
+            text = f"{value} / {size - 1}"
+            unit = self.image.axes[axis].unit
+            if unit:
+                text += " · " + format_length(level.translation[axis] + value * level.scale[axis], unit)
+            texts.append(text)
+        return texts
 
     def set_plane(self, plane: tuple[int, ...]) -> None:
         """Go to `plane` (each index clamped to its axis)."""

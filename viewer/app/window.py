@@ -6,19 +6,19 @@ import math
 import os
 
 from PySide6.QtCore import QEvent, Qt, QUrl, Signal
-from PySide6.QtGui import QAction, QDesktopServices, QDragMoveEvent, QDropEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QAction, QCursor, QDesktopServices, QDragMoveEvent, QDropEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
     QFileDialog,
     QGridLayout,
-    QInputDialog,
     QLabel,
     QMainWindow,
     QMenu,
     QScrollArea,
     QSlider,
     QStackedWidget,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -29,14 +29,18 @@ from .empty_state import EmptyState
 from .error_log import log_dir
 from ..ome.model import Image
 from ..tiles import MemoryBudget
+from .contrast_sampler import ContrastSampler
 from .document_images import DocumentImages
+from .plane_player import FRAMES_PER_SECOND, PlanePlayer
 from .image_session import ImageSession
 from .opening import DocumentOpener, OpenedImage, PendingOpen
 from .panels import ChannelPanel, LabelPanel
 from .startup import release_free_memory
-from .settings import MIN_CACHE_MB, cache_budget, set_cache_budget_mb
+from .settings import cache_budget
+from .shell_actions import ShellActions
 from .side_panel import SidePanel
 from .view_state import ViewState
+from .window_geometry import restore_geometry, save_geometry
 
 APP_NAME = "OZX Viewer"
 DEFAULT_SIZE = (1600, 1000)
@@ -67,16 +71,20 @@ class MainWindow(QMainWindow):
         self.budget: MemoryBudget = shell.budget if shell is not None else MemoryBudget(cache_budget())
         self.session: ImageSession | None = None
         self.state: ViewState | None = None
+        self.sampler: ContrastSampler | None = None
         self.channel_panel: ChannelPanel | None = None
         self.label_panel: LabelPanel | None = None
         self.plane_sliders: list[QSlider] = []
         self._plane_labels: list[QLabel] = []
+        self.players: list[PlanePlayer] = []
 
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         self.canvas = ImageCanvas(parent=central)
+        self.shell_actions = ShellActions(self)
+        layout.addWidget(self.shell_actions.banner)
         layout.addWidget(self.canvas.widget, 1)
         self._slider_box = QWidget()
         self._slider_grid = QGridLayout(self._slider_box)
@@ -113,8 +121,12 @@ class MainWindow(QMainWindow):
         self.canvas.events.before_frame.connect(self._show_cursor)
         self._cursor_pos: tuple[float, float] | None = None
         self.canvas.events.mouse_double_click.connect(lambda _event: self.fit())
+        self.canvas.events.mouse_press.connect(self._on_mouse_press)
+        self.canvas.events.mouse_release.connect(self._on_mouse_release)
+        self._right_press: tuple[float, float] | None = None
         self._build_menu()
         self._build_shortcuts()
+        restore_geometry(self, shell.windows if shell is not None else ())
 
     # ---- opening -----------------------------------------------------------------------------
     @property
@@ -212,10 +224,13 @@ class MainWindow(QMainWindow):
         session = ImageSession(self.canvas, opened, state, self.budget)
         session.loading_changed.connect(self.canvas.set_loading)
         session.loading_changed.connect(lambda loading: loading or release_free_memory())
-        session.failed.connect(lambda message: self.statusBar().showMessage(message, 5000))
+        session.failed.connect(lambda message: self.statusBar().showMessage(message, 15000))
+        session.failed.connect(self.shell_actions.check_file)
+        session.label_ids_ready.connect(self.canvas.update)  # the read-out is read again with the next frame
         self.session = session
+        self.shell_actions.document_shown(opened.document)
         self._build_panels(state, session)
-        self._build_sliders(state)
+        self._build_sliders(state, session)
         self._settle_layout()
         self.fit()
         state.set_view(self.canvas.world_view())
@@ -227,14 +242,22 @@ class MainWindow(QMainWindow):
         QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
 
     def _close_session(self) -> None:
+        for player in self.players:
+            player.stop()
+        if self.sampler is not None:
+            self.sampler.close()
+            self.sampler = None
         if self.session is not None:
             if self.state is not None:
                 self.images.remember(self.state)
+            self.shell_actions.document_closed()
             self.session.close()
             self.session = None
             self.state = None
 
     def closeEvent(self, event) -> None:
+        save_geometry(self)
+        self.shell_actions.close()
         self._close_session()
         self.images.close()
         self.canvas.close()  # stops its render thread
@@ -246,7 +269,8 @@ class MainWindow(QMainWindow):
         box = QWidget()
         column = QVBoxLayout(box)
         column.setContentsMargins(0, 0, 0, 0)
-        self.channel_panel = ChannelPanel(state, session.slots, state.image.levels[0].dtype)
+        self.sampler = ContrastSampler(session, state)
+        self.channel_panel = ChannelPanel(state, session.slots, state.image.levels[0].dtype, self.sampler)
         column.addWidget(self.channel_panel)
         self.label_panel = None
         if state.labels:
@@ -256,35 +280,50 @@ class MainWindow(QMainWindow):
         self._dock_scroll.setWidget(box)
         self._dock.setMinimumWidth(box.sizeHint().width() + 24)
 
-    def _build_sliders(self, state: ViewState) -> None:
+    def _build_sliders(self, state: ViewState, session: ImageSession) -> None:
         while self._slider_grid.count():
             self._slider_grid.takeAt(0).widget().deleteLater()
+        for player in self.players:
+            player.stop()
         self.plane_sliders = []
         self._plane_labels = []
+        self.players = []
         image = state.image
+        stream = session.stream
         for row, (axis, size) in enumerate(zip(state.layout.sliders, state.plane_sizes)):
             slider = QSlider(Qt.Orientation.Horizontal)
             slider.setRange(0, size - 1)
             slider.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # arrow keys belong to the window shortcuts
             slider.valueChanged.connect(lambda _v: state.set_plane(tuple(s.value() for s in self.plane_sliders)))
             value = QLabel()
+            value.setMinimumWidth(value.fontMetrics().horizontalAdvance(f"{size - 1} / {size - 1} · 000.0 mm"))
+            player = PlanePlayer(state, row, lambda: stream.sharp() or stream.idle())
+            play = QToolButton()
+            play.setText("▶")
+            play.setToolTip(f"Play through {image.axes[axis].name} ({FRAMES_PER_SECOND} planes per second)")
+            play.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            play.clicked.connect(player.toggle)
+            player.playing_changed.connect(lambda on, play=play: play.setText("■" if on else "▶"))
             self._slider_grid.addWidget(QLabel(image.axes[axis].name), row, 0)
-            self._slider_grid.addWidget(slider, row, 1)
-            self._slider_grid.addWidget(value, row, 2)
+            self._slider_grid.addWidget(play, row, 1)
+            self._slider_grid.addWidget(slider, row, 2)
+            self._slider_grid.addWidget(value, row, 3)
             self.plane_sliders.append(slider)
             self._plane_labels.append(value)
+            self.players.append(player)
         self._show_plane(state.plane)
         state.plane_changed.connect(self._show_plane)
         self._slider_box.setVisible(bool(self.plane_sliders))
 
     def _show_plane(self, plane: tuple[int, ...]) -> None:
         """Sliders and their read-outs follow the state (a change never echoes back)."""
-        sizes = self.state.plane_sizes if self.state is not None else []
-        for slider, label, value, size in zip(self.plane_sliders, self._plane_labels, plane, sizes):
+        if self.state is None:
+            return
+        for slider, label, value, text in zip(self.plane_sliders, self._plane_labels, plane, self.state.plane_texts()):
             slider.blockSignals(True)
             slider.setValue(value)
             slider.blockSignals(False)
-            label.setText(f"{value} / {size - 1}")
+            label.setText(text)
 
     def step_axis(self, kind: str, delta: int) -> None:
         """Move the first slider axis of type `kind` ("space" = z, "time" = t) by `delta`."""
@@ -302,6 +341,23 @@ class MainWindow(QMainWindow):
     def _on_view_changed(self, _event=None) -> None:
         if self.state is not None:
             self.state.set_view(self.canvas.world_view())
+
+    def context_menu(self) -> QMenu:
+        """What a right click on the image offers."""
+        menu = QMenu(self)
+        actions = self.shell_actions
+        for action in (self.fit_action, None, actions.copy_view_action, actions.export_action, None, actions.properties_action):
+            menu.addSeparator() if action is None else menu.addAction(action)
+        return menu
+
+    def _on_mouse_press(self, event) -> None:
+        self._right_press = tuple(event.pos[:2]) if event.button == 2 else None
+
+    def _on_mouse_release(self, event) -> None:
+        """A right click (not a right drag, which zooms) opens the context menu."""
+        pressed, self._right_press = self._right_press, None
+        if event.button == 2 and pressed is not None and math.dist(pressed, event.pos[:2]) <= 4:
+            self.context_menu().popup(QCursor.pos())
 
     def _on_mouse_move(self, event) -> None:
         """Update the cursor read-out; while a frame is coming (e.g. during a drag), with that
@@ -334,14 +390,17 @@ class MainWindow(QMainWindow):
             return "", True
         xu, yu = abbreviate(image.axes[layout.col].unit), abbreviate(image.axes[layout.row].unit)
         text = f"x {col}, y {row} px   ({x:.4g} {xu}, {y:.4g} {yu})"
+        labels, labels_known = self.session.label_ids_at(x, y)
+        label_text = "".join(f"   {name}: {value}" for name, value in labels)
         found = self.session.value_at(x, y)
         if found is None:
-            return text, False
+            return text + label_text, False
         level, values = found
         names = [c.label for c in image.channels]
         parts = [f"{name} {_format_value(v)}" for name, v in zip(names, values.tolist())]
         shown = self.session.stream.chosen_level()
-        return text + "   " + " · ".join(parts) + f"   (level {level})", shown is None or level <= shown
+        exact = (shown is None or level <= shown) and labels_known
+        return text + "   " + " · ".join(parts) + f"   (level {level})" + label_text, exact
 
     # ---- menus and keys ----------------------------------------------------------------------
     def _build_menu(self) -> None:
@@ -350,10 +409,19 @@ class MainWindow(QMainWindow):
         file_menu.addAction(QAction("Open &Folder…", self, triggered=self.open_folder_dialog))
         file_menu.addMenu(self.recent_menu)
         file_menu.addSeparator()
+        file_menu.addAction(self.shell_actions.save_copy_action)
+        file_menu.addAction(self.shell_actions.export_action)
+        file_menu.addAction(self.shell_actions.properties_action)
+        file_menu.setToolTipsVisible(True)  # why Save a Copy is off for folders
+        file_menu.addSeparator()
         file_menu.addAction(QAction("&Close Window", self, shortcut=QKeySequence.StandardKey.Close, triggered=self.close))
         file_menu.addAction(QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit, triggered=self.quit))
+        edit_menu = self.menuBar().addMenu("&Edit")
+        edit_menu.addAction(self.shell_actions.copy_view_action)
+        edit_menu.addAction(self.shell_actions.preferences_action)
         view_menu = self.menuBar().addMenu("&View")
-        view_menu.addAction(QAction("&Fit to window", self, shortcut="F", triggered=self.fit))
+        self.fit_action = QAction("&Fit to window", self, shortcut="F", triggered=self.fit)
+        view_menu.addAction(self.fit_action)
         view_menu.addAction(QAction("Zoom &in", self, shortcut="+", triggered=lambda: self.zoom(ZOOM_STEP)))
         view_menu.addAction(QAction("Zoom &out", self, shortcut="-", triggered=lambda: self.zoom(1 / ZOOM_STEP)))
         view_menu.addAction(QAction("F&ull Screen", self, shortcut=QKeySequence.StandardKey.FullScreen,
@@ -362,10 +430,9 @@ class MainWindow(QMainWindow):
         view_menu.addAction(self.side_panel.toggleViewAction())
         view_menu.addAction(self.side_panel.next_action)
         view_menu.addAction(self.side_panel.previous_action)
-        view_menu.addSeparator()
-        view_menu.addAction(QAction("&Memory for tiles…", self, triggered=self.ask_cache_size))
         help_menu = self.menuBar().addMenu("&Help")
         help_menu.addAction(QAction("Show &Log Folder", self, triggered=self.show_log_folder))
+        help_menu.addAction(self.shell_actions.about_action)
 
     def quit(self) -> None:
         """Close every window (the app quits with the last one)."""
@@ -395,15 +462,6 @@ class MainWindow(QMainWindow):
         menu.addSeparator()
         clear = menu.addAction("Clear Menu", lambda: self.shell.recent.clear())
         clear.setEnabled(bool(paths))
-
-    def ask_cache_size(self) -> None:
-        """Let the user set the decoded-tile cache size (applies to the next image opened)."""
-        current = cache_budget() >> 20
-        megabytes, ok = QInputDialog.getInt(
-            self, APP_NAME, "Memory for decoded tiles (MiB), used for images opened from now on:",
-            current, MIN_CACHE_MB, 1 << 20, 16)
-        if ok:
-            set_cache_budget_mb(megabytes)
 
     def _build_shortcuts(self) -> None:
         keys = {

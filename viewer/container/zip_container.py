@@ -5,7 +5,7 @@ from __future__ import annotations
 import struct
 import threading
 import zlib
-from typing import Callable
+from typing import Callable, Iterator
 
 from ..errors import OzxError
 from ..findings import Finding
@@ -13,7 +13,7 @@ from .archive_comment import ArchiveComment, parse_comment
 from .base import Container, is_safe_key, too_large_entry
 from .byte_cache import ByteLRU
 from .central_directory import CentralIndex, Entry, decode_name, is_metadata_name, iter_records, normalise_name
-from .positional_file import PositionalFile
+from .positional_file import STREAM_CHUNK, FileIdentity, PositionalFile
 from .zip_tail import ZipTail, read_tail
 
 LOCAL_SIG = b"PK\x03\x04"
@@ -219,6 +219,26 @@ class ZipContainer(Container):
     def close(self) -> None:
         self._index_done.wait(timeout=30)
         self._file.close()
+
+    # ---- the file as a whole ----------------------------------------------------------------
+    @property
+    def file_size(self) -> int:
+        """Bytes of the archive file as it was opened."""
+        return self._file.size
+
+    @property
+    def file_identity(self) -> FileIdentity:
+        """Size, modification time, inode and device of the file when it was opened."""
+        return self._file.identity
+
+    def file_change(self) -> str | None:
+        """None while the open file is unchanged, else what happened to it (reads then fail)."""
+        return self._file.change()
+
+    def file_chunks(self, chunk: int = STREAM_CHUNK) -> Iterator[bytes]:
+        """Every byte of the archive, through the handle opened at open (so also after the file
+        was deleted), in pieces of at most `chunk` bytes; OzxError if the file changed meanwhile."""
+        return self._file.chunks(chunk)
 
     # ---- entry bytes ------------------------------------------------------------------------
     def _check_readable(self, entry: Entry) -> None:

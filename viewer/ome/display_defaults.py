@@ -67,7 +67,7 @@ def auto_windows(image: Image, layout: PlaneLayout, plane: tuple[int, ...]) -> l
             channels.append(channel)
             continue
         values = data if layout.channel is None else np.take(data, i, axis=layout.channel)
-        channels.append(replace(channel, window=_percentile_window(values)))
+        channels.append(replace(channel, window=percentile_window(values)))
     return channels
 
 
@@ -101,7 +101,9 @@ def _window_sample(image: Image, layout: PlaneLayout, plane: tuple[int, ...]) ->
         picked = [max(1, p * 7 // 10) for p in picked]
 
 
-def _percentile_window(values: np.ndarray) -> tuple[float, float]:
+def percentile_window(values: np.ndarray) -> tuple[float, float]:
+    """(low, high) percentiles AUTO_PERCENTILES of the finite values (min–max when they are
+    equal; (0, 1) without values)."""
     values = values.ravel()  # no float64 copy: the sample may be tens of MB
     if values.dtype.kind == "b":
         values = values.view(np.uint8)

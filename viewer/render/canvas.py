@@ -10,6 +10,7 @@ import shiboken6
 from PySide6.QtCore import QTimer, Qt
 from PySide6.QtWidgets import QWidget
 from vispy import scene
+from vispy.gloo import gl
 from vispy.gloo.context import set_current_canvas
 from vispy.util.event import Event
 
@@ -17,6 +18,7 @@ from ..tiles import View
 from .canvas_window import CanvasWindow
 from .overlay import CanvasOverlay
 from .render_thread import FrameRenderer, GlirCollector
+from .failed_visual import FailedTiles
 from .tile_visual import CompositeTiles, LabelTiles
 from .units import format_length, nice_length
 
@@ -77,6 +79,7 @@ class ImageCanvas(scene.SceneCanvas):
         self._has_scale = False
         self._loading = False
         self._loading_details: dict[int, str] = {}  # per source (a layer's stream): its detail
+        self._gl_info: dict[str, str] | None = None
         self.freeze()
         if show:
             self._widget.show()
@@ -169,6 +172,16 @@ class ImageCanvas(scene.SceneCanvas):
         self._flush_overlays()
         return self._renderer.call(lambda: super(ImageCanvas, self).render(*args, **kwargs))
 
+    def gl_info(self) -> dict[str, str]:
+        """The OpenGL vendor, renderer and version strings of the context the canvas draws with."""
+        if self._gl_info is None:
+            def query() -> dict[str, str]:
+                return {name: str(gl.glGetParameter(getattr(gl, f"GL_{name.upper()}")))
+                        for name in ("vendor", "renderer", "version")}
+
+            self._gl_info = self._renderer.call(query)
+        return dict(self._gl_info)
+
     # ---- layers ------------------------------------------------------------------------------
     def add_composite(self, slots: int) -> CompositeTiles:
         """A channel composite layer drawn under every label layer."""
@@ -179,6 +192,12 @@ class ImageCanvas(scene.SceneCanvas):
     def add_labels(self, opacity: float = 0.5) -> LabelTiles:
         layer = LabelTiles(opacity, parent=self.view.scene)
         layer.order = 1
+        return layer
+
+    def add_failed_overlay(self) -> FailedTiles:
+        """Hatching over parts whose tiles cannot be read, drawn over every image and label layer."""
+        layer = FailedTiles(parent=self.view.scene)
+        layer.order = 2
         return layer
 
     def remove_layer(self, layer: scene.Node) -> None:

@@ -68,3 +68,9 @@ def pack_channels(data: np.ndarray) -> np.ndarray:
 def texel(tile: np.ndarray, row: int, col: int) -> np.ndarray:
     """The channel values at (row, col) of a packed tile, in channel order (padding included)."""
     return tile[:, row, col, :].reshape(-1)
+
+
+def unpack_channel(tile: np.ndarray, channel: int, count: int) -> np.ndarray:
+    """Channel `channel` (rows, cols) of a tile packed from `count` channels (a view, no copy)."""
+    _groups, width = channel_groups(count)
+    return tile[channel // width, :, :, channel % width]

@@ -21,6 +21,9 @@ BAR_WIDTH_PX = 3
 LABEL_GAP_PX = 4
 FONT_POINTS = 9
 BAR_COLOR = QColor(255, 255, 255)
+#: Behind the bar and its label, so they read on bright images (brightfield tissue is mostly white).
+BACKDROP_COLOR = QColor(0, 0, 0, 150)
+BACKDROP_PAD_PX = 5
 LOADING_COLOR = QColor.fromRgbF(1.0, 1.0, 0.5, 0.9)
 LOADING_TEXT = "loading…"
 _PAD = 2  # around the painted shapes, for anti-aliased edges
@@ -65,8 +68,14 @@ class CanvasOverlay:
         left = min(MARGIN_PX, MARGIN_PX + length / 2 - text_width / 2)
         right = max(MARGIN_PX + length, MARGIN_PX + length / 2 + text_width / 2)
         box = QRectF(left, text_bottom - self._metrics.height(), right - left, y + BAR_WIDTH_PX / 2 - text_bottom + self._metrics.height())
+        box = box.adjusted(-BACKDROP_PAD_PX, -BACKDROP_PAD_PX / 2, BACKDROP_PAD_PX, BACKDROP_PAD_PX)
 
         def paint(painter: QPainter) -> None:
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(BACKDROP_COLOR)
+            painter.drawRoundedRect(box, 4, 4)
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
             painter.setPen(QPen(BAR_COLOR, BAR_WIDTH_PX, Qt.PenStyle.SolidLine, Qt.PenCapStyle.FlatCap))
             painter.drawLine(QPointF(MARGIN_PX, y), QPointF(MARGIN_PX + length, y))
             text_box = QRectF(MARGIN_PX + length / 2 - 200, text_bottom - 100, 400, 100)

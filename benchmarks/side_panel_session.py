@@ -37,7 +37,7 @@ for p in (str(HERE.parent), str(HERE)):
     if p not in sys.path:
         sys.path.insert(0, p)
 
-from viewer_measure import FrameLog, Script, StallMonitor, image_fraction, ms, peak_rss_mb, process_start_monotonic, save_png  # noqa: E402
+from viewer_measure import FrameLog, Script, StallMonitor, ms, peak_rss_mb, process_start_monotonic  # noqa: E402
 from viewer_session import _instrument_app  # noqa: E402
 
 PAUSE_S = 0.3
@@ -60,14 +60,13 @@ def main() -> int:
     made: dict = {}
 
     def setup(window) -> None:
-        from PySide6 import QtCore, QtGui, QtWidgets
+        from PySide6 import QtCore, QtWidgets
 
         marks["window"] = time.monotonic()
         window.resize(1600, 1000)
         window.move(0, 0)
         canvas = window.canvas
         panel = window.side_panel
-        seen_image = {"frame": None}
 
         def state() -> tuple[bool, dict]:
             session = window.session
@@ -119,7 +118,6 @@ def main() -> int:
                 target = panel.current.image if panel.current is not None else None
                 if target is None or id(target) == before:
                     break
-                log.capture_next = None
                 yield lambda: (lambda f: f is not None)(image_frame_of(id(target), t))
                 first = image_frame_of(id(target), t)
                 yield lambda: window.session is not None and id(window.session.opened.image) == id(target) and window.session.stream.sharp()

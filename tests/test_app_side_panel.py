@@ -8,15 +8,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint, QSettings, Qt
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QLabel, QMainWindow
 
 from tests import multi_image_files as files
 from tests.plate_files import write_plate
 from viewer.app import settings
 from viewer.app.catalog import build_catalog
-from viewer.app.catalog_tree import ENTRY_ROLE
-from viewer.app.plate_view import MARGIN, MAX_CELL
+from viewer.app.plate_view import MAX_CELL
 from viewer.app.side_panel import SidePanel
 from viewer.app.thumbnail_jobs import THUMBNAIL_SIZE, ThumbnailJobs
 from viewer.ome import open_document
@@ -120,8 +120,9 @@ def test_tree_thumbnails_are_the_numpy_composite(qtbot, shown, tmp_path: Path) -
         expected = render_thumbnail(entry.image, THUMBNAIL_SIZE)
         got = rgba(panel.picture(entry.index))
         assert np.array_equal(got, expected), entry.name
-        icon = panel.tree.item_of(entry).icon(0).pixmap(THUMBNAIL_SIZE, THUMBNAIL_SIZE).toImage()
-        assert np.array_equal(rgba(icon), expected)
+        for mode in (QIcon.Mode.Normal, QIcon.Mode.Selected):  # not tinted when selected
+            icon = panel.tree.item_of(entry).icon(0).pixmap(THUMBNAIL_SIZE, THUMBNAIL_SIZE, mode).toImage()
+            assert np.array_equal(rgba(icon), expected)
     overview = rgba(panel.picture(0))
     assert (overview[..., 0] > 0).any()  # the label map is blended in red over a cyan image
 
@@ -169,6 +170,11 @@ def test_ngff_zarr_plate_grid_wells_fields_and_thumbnails(qtbot, shown, tmp_path
     base = panel.palette().base().color()
     assert (np.abs(empty.astype(int) - (base.red(), base.green(), base.blue())).sum(-1) < 40).mean() > 0.8  # mostly background
     assert [view.fields.item(i).text() for i in range(view.fields.count())] == ["1", "2"]  # A1's fields
+    a1 = plate.fields(0, 0)
+    wait_thumbnails(qtbot, panel, [f.index for f in a1])
+    for i, field in enumerate(a1):
+        icon = view.fields.item(i).icon().pixmap(THUMBNAIL_SIZE, THUMBNAIL_SIZE, QIcon.Mode.Selected).toImage()
+        assert np.array_equal(rgba(icon), render_thumbnail(field.image, THUMBNAIL_SIZE))
 
     # A click on well B3 shows its first field, then its second field can be chosen.
     qtbot.mouseClick(grid, Qt.MouseButton.LeftButton, pos=grid.cell_rect(1, 2).center())

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Iterator, Literal
 
-from ..ome.model import Document, Group, Image, Node, Opaque, Unavailable
+from ..ome.model import Document, Image, Node, Opaque, Unavailable
 
 EntryKind = Literal["image", "collection", "plate", "well", "series", "folder", "unavailable", "opaque"]
 #: A plate grid has at most this many rows and columns (a 1536-well plate has 32 × 48); wells

@@ -91,7 +91,7 @@ class CatalogTree(QTreeWidget):
         item = self._items.get(index)
         if item is None or index in self._with_icon:
             return
-        item.setIcon(0, QIcon(QPixmap.fromImage(picture)))
+        item.setIcon(0, thumbnail_icon(picture))
         self._with_icon[index] = None
         while len(self._with_icon) > MAX_ICONS:
             oldest, _ = self._with_icon.popitem(last=False)
@@ -144,6 +144,15 @@ class CatalogTree(QTreeWidget):
         entry = current.data(0, ENTRY_ROLE)
         if entry is not None and entry.available:
             self.entry_activated.emit(entry)
+
+
+def thumbnail_icon(picture: QImage) -> QIcon:
+    """An icon showing `picture` as drawn, also when selected (Qt would tint it otherwise)."""
+    pixmap = QPixmap.fromImage(picture)
+    icon = QIcon()
+    for mode in (QIcon.Mode.Normal, QIcon.Mode.Selected, QIcon.Mode.Active):
+        icon.addPixmap(pixmap, mode)
+    return icon
 
 
 def _placeholder_icon() -> QIcon:

@@ -6,7 +6,7 @@ from contextlib import contextmanager
 from typing import Callable, Iterator
 
 from PySide6.QtCore import QEvent, QPoint, QRect, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QBrush, QColor, QIcon, QImage, QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QPen, QPixmap
+from PySide6.QtGui import QBrush, QColor, QImage, QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QLabel,
@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from .catalog import Entry, PlateGrid
-from .catalog_tree import ENTRY_ROLE, takes_navigation_keys
+from .catalog_tree import ENTRY_ROLE, takes_navigation_keys, thumbnail_icon
 
 #: A cell is at most MAX_CELL pixels (a 64-pixel thumbnail and a 2-pixel margin) and shrinks to
 #: MIN_CELL to fit more columns into the panel's width.
@@ -287,7 +287,7 @@ class PlateView(QWidget):
         self.grid.refresh(index)
         item = self._field_items.get(index)
         if item is not None:
-            item.setIcon(QIcon(QPixmap.fromImage(picture)))
+            item.setIcon(thumbnail_icon(picture))
 
     def set_thumbnail_error(self, index: int, message: str) -> None:
         self.grid.refresh(index, failed=True)
@@ -339,7 +339,7 @@ class PlateView(QWidget):
                 if field.index is not None:
                     picture = self._pictures(field.index)
                     if picture is not None:
-                        item.setIcon(QIcon(QPixmap.fromImage(picture)))
+                        item.setIcon(thumbnail_icon(picture))
                     self._field_items[field.index] = item
                 if not field.available:
                     item.setFlags(Qt.ItemFlag.NoItemFlags)

@@ -27,8 +27,8 @@ PLATE_PANEL_WIDTH = 480
 
 class SidePanel(QDockWidget):
     """Lists the images of one document. `set_catalog` fills it, `set_current` follows the image
-    shown, `step` moves through the images; `hidden_by_user(bool)` tells when the user hides or
-    shows it (the window remembers that)."""
+    shown, `step` moves through the images (`next_action` / `previous_action`: Page Down / Up).
+    Hiding or showing it by hand (its close button, `toggleViewAction`) is remembered per user."""
 
     image_chosen = Signal(object)
 

@@ -110,3 +110,24 @@ def single_with_labels(tmp: Path) -> tuple[Path, list[str]]:
     write_image(root, "labels/nuclei", pyramid(labels, 2), "cyx", chunks=(1, 64, 64),
                 extra_ome={"image-label": {"colors": [{"label-value": 1, "rgba": [255, 255, 0, 255]}]}})
     return pack(root, tmp / "labelled.ozx"), ["image"]
+
+
+def rfc8_collection_with_plate(tmp: Path) -> tuple[Path, list[str]]:
+    """An RFC-8 collection holding an image and a plate (a collection with `plate` attributes
+    whose wells are collections with `well` attributes). Returns the image names in order."""
+    root = tmp / "study.zarr"
+    for name, seed in (("overview", 30), ("a1", 31), ("b2a", 32), ("b2b", 33)):
+        write_image(root, name, [rng(seed).integers(0, 200, (48, 48)).astype(np.uint8)], "yx",
+                    omero=omero_channels(["FFFFFF"], [(0, 200)]))
+
+    def well(name: str, fields: list[str]) -> dict:
+        return {"type": "collection", "name": name, "attributes": {"well": {}}, "nodes": [
+            {"type": "multiscale", "name": f, "path": {"type": "zarr", "path": f"./{f}"}} for f in fields]}
+
+    set_group_attrs(root, "", {"version": "0.x", "type": "collection", "name": "screen study", "nodes": [
+        {"type": "multiscale", "name": "Overview", "path": {"type": "zarr", "path": "./overview"}},
+        {"type": "collection", "name": "P1", "attributes": {"plate": {
+            "rows": [{"name": "A"}, {"name": "B"}], "columns": [{"name": "1"}, {"name": "2"}]}},
+         "nodes": [well("A1", ["a1"]), well("B2", ["b2a", "b2b"])]},
+    ]})
+    return pack(root, tmp / "study.ozx"), ["Overview", "A1 field a1", "B2 field b2a", "B2 field b2b"]

@@ -294,3 +294,23 @@ def test_tree_icons_are_bounded(qtbot, shown, tmp_path: Path, monkeypatch) -> No
         icon = rgba(panel.tree.item_of(entry).icon(0).pixmap(THUMBNAIL_SIZE, THUMBNAIL_SIZE).toImage())
         drawn = np.array_equal(icon, render_thumbnail(entry.image, THUMBNAIL_SIZE))
         assert drawn is (entry.name in with_icon)
+
+
+def test_a_plate_inside_a_collection_is_a_branch_and_a_grid(qtbot, shown, tmp_path: Path) -> None:
+    path, names = files.rfc8_collection_with_plate(tmp_path)
+    panel, catalog, chosen = shown(path)
+    assert [e.name for e in catalog.images] == names
+    assert tree_rows(panel) == [("Overview", 0, True), ("P1", 0, True), ("A1", 1, True), ("A1 field a1", 2, True),
+                                ("B2", 1, True), ("B2 field b2a", 2, True), ("B2 field b2b", 2, True)]
+    assert panel.plate_view is None  # the overview is shown: no grid yet
+    tree = panel.tree
+    field = tree.topLevelItem(1).child(1).child(1)
+    qtbot.mouseClick(tree.viewport(), Qt.MouseButton.LeftButton, pos=tree.visualItemRect(field).center())
+    assert chosen == ["B2 field b2b"]
+    view = panel.plate_view
+    assert view is not None and view.grid.current == (1, 1) and view.fields.currentRow() == 1
+    assert catalog.plates[0].well(0, 1) is None and catalog.plates[0].well(1, 0) is None
+    qtbot.mouseClick(view.grid, Qt.MouseButton.LeftButton, pos=view.grid.cell_rect(0, 0).center())
+    assert chosen == ["B2 field b2b", "A1 field a1"] and tree.currentItem().text(0) == "A1 field a1"
+    panel.step(-1)
+    assert chosen[-1] == "Overview" and panel.plate_view is None

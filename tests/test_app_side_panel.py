@@ -96,7 +96,7 @@ def test_collection_tree_names_order_and_unavailable_entries(qtbot, shown, tmp_p
     path, names = files.rfc8_collection(tmp_path)
     panel, catalog, chosen = shown(path)
     assert tree_rows(panel) == [
-        ("Overview", 0, True), ("Day 1", 0, True), ("Day 1 A", 1, True), ("Day 1 B", 1, True),
+        ("Overview", 0, True), ("cells (label map)", 1, True), ("Day 1", 0, True), ("Day 1 A", 1, True), ("Day 1 B", 1, True),
         ("Referenced", 0, True), ("Later", 1, True),
         ("measurements (acme:table) — unsupported node type “acme:table”: not shown by this viewer", 0, False),
         ("neighbour — outside the file: ../outside.zarr (not loaded)", 0, False),
@@ -109,6 +109,9 @@ def test_collection_tree_names_order_and_unavailable_entries(qtbot, shown, tmp_p
     # Clicking an unavailable entry does nothing; clicking an image chooses it.
     tree = panel.tree
     qtbot.mouseClick(tree.viewport(), Qt.MouseButton.LeftButton, pos=tree.visualItemRect(disabled[1]).center())
+    label_row = tree.topLevelItem(0).child(0)  # a label map is an overlay: listed, never chosen
+    assert not label_row.flags() & Qt.ItemFlag.ItemIsSelectable
+    qtbot.mouseClick(tree.viewport(), Qt.MouseButton.LeftButton, pos=tree.visualItemRect(label_row).center())
     qtbot.mouseClick(tree.viewport(), Qt.MouseButton.LeftButton, pos=tree.visualItemRect(tree.topLevelItem(1).child(1)).center())
     assert chosen == ["Day 1 B"]
 

@@ -128,6 +128,11 @@ class CatalogTree(QTreeWidget):
             item.setIcon(0, self._placeholder)
             item.setToolTip(0, entry.name)
             self._items[entry.index] = item
+            for label_map in entry.image.labels:  # overlays of the image, not images of their own
+                child = QTreeWidgetItem([f"{label_map.name} (label map)"])
+                child.setFlags(Qt.ItemFlag.ItemIsEnabled)
+                child.setToolTip(0, f"{label_map.name}: a label map drawn over {entry.name} (Labels in the Channels panel)")
+                item.addChild(child)
         elif not entry.available:
             item.setText(0, f"{entry.name} — {entry.reason}")  # the target stays visible (host or path)
             item.setFlags(Qt.ItemFlag.NoItemFlags)  # greyed, not selectable

@@ -63,7 +63,7 @@ HARD_TIMEOUT_S = 240.0
 
 
 
-def _instrument_app(setup, marks: dict) -> None:
+def instrument_app(setup, marks: dict) -> None:
     """Make `viewer.app.application` (when the app imports it) open MainWindow subclasses that calls
     `setup(window)` after its __init__, and record when the file's opening was first requested
     (`PendingOpen` of viewer.app.startup if the app has it, or `MainWindow.open_path`), without
@@ -261,7 +261,7 @@ def main() -> int:
         if profiler:
             profiler.enable()
 
-    _instrument_app(setup, marks)
+    instrument_app(setup, marks)
     import viewer.cli
 
     rc = viewer.cli.main([args.path])  # the real `ozx-viewer FILE` start-up path

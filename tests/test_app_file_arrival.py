@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QApplication, QFileDialog
 
 from tests.test_render_screenshots import TIMEOUT_MS
 from viewer.app.main import sample_path
+from viewer.app.window import REFUSED_URL_MESSAGE
 
 pytestmark = pytest.mark.gui
 
@@ -38,14 +39,20 @@ def test_dropping_a_renamed_file_opens_it(qtbot, window, tmp_path: Path) -> None
     assert window.windowTitle() == "image (2).OZX — OZX Viewer"
 
 
-def test_dropping_something_that_is_not_a_local_file_is_refused(window) -> None:
+def test_dropping_something_that_is_not_a_local_file_is_refused_with_a_message(window) -> None:
     mime = QMimeData()
     mime.setUrls([QUrl("https://example.org/x.ozx")])
     enter = QDragEnterEvent(window.rect().center(), Qt.DropAction.CopyAction, mime,
                             Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)
     enter.ignore()
     QApplication.sendEvent(window, enter)
-    assert not enter.isAccepted()
+    assert enter.isAccepted()  # the drop arrives, so the user learns why nothing opens
+    drop = QDropEvent(QPointF(window.rect().center()), Qt.DropAction.CopyAction, mime,
+                      Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(window, drop)
+    assert not drop.isAccepted()  # the source keeps its item
+    assert window.statusBar().currentMessage() == REFUSED_URL_MESSAGE
+    assert window.is_empty
 
 
 def test_file_open_dialog_opens_the_chosen_file(qtbot, window, monkeypatch, tmp_path: Path) -> None:

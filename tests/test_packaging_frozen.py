@@ -4,6 +4,7 @@ then its command line, its `--self-test` under Xvfb, and a screen grab of its wi
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -30,11 +31,13 @@ def _run(bundle: Path, *args: str, timeout: float = 120) -> subprocess.Completed
 def test_bundle_has_the_data_the_viewer_needs_and_no_unused_qt(bundle: Path) -> None:
     internal = bundle / "_internal"
     assert (internal / "viewer" / "resources" / "sample.ozx").is_file()
+    assert (internal / "viewer" / "resources" / "ozx-viewer.svg").is_file()  # the window icon is drawn from it
     assert any((internal / "vispy" / "glsl").rglob("*.glsl")), "vispy shaders missing"
     assert list(internal.glob("numcodecs-*.dist-info")), "numcodecs metadata missing"
     qt = internal / "PySide6" / "Qt"
     assert (qt / "plugins" / "platforms" / "libqxcb.so").is_file()
     assert (qt / "lib" / "libQt6Network.so.6").is_file()
+    assert (qt / "lib" / "libQt6Svg.so.6").is_file()
     assert not list(qt.glob("lib/libQt6Qml*")) and not list(qt.glob("lib/libQt6WebEngine*"))
     assert not (internal / "zarr").exists() and not (internal / "PIL").exists()
 
@@ -76,7 +79,11 @@ def test_frozen_app_shows_the_channels_of_a_real_ozx(bundle: Path, tmp_path: Pat
     path = write_two_channel_ozx(tmp_path / "halves.ozx", "halves")
     process = subprocess.Popen([str(bundle / "ozx-viewer"), str(path)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
-        assert wait_for_window("halves.ozx — OZX Viewer"), "no window titled with the image name"
+        windows = wait_for_window("halves.ozx — OZX Viewer")
+        assert windows, "no window titled with the image name"
+        if shutil.which("xprop"):  # the app icon, drawn from the bundle's own SVG
+            shown = subprocess.run(["xprop", "-id", windows[0], "_NET_WM_ICON"], capture_output=True, text=True).stdout
+            assert "Icon (16 x 16)" in shown and "Icon (128 x 128)" in shown, shown[:200]
         deadline = time.monotonic() + 30
         red = green = 0
         while time.monotonic() < deadline and min(red, green) < 20_000:

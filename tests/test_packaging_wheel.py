@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from viewer import __version__
+from viewer.app.app_icon import ICON_SIZES
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -71,3 +72,14 @@ def test_python_dash_m_viewer_runs_the_command(installed: Path) -> None:
     assert "conforming" in result.stdout
     version = _run_installed(installed, "-m", "viewer", "--version")
     assert version.returncode == 0 and version.stdout.strip() == f"ozx-viewer {__version__}"
+
+
+def test_installed_copy_draws_its_icon_from_the_package_data(installed: Path) -> None:
+    result = _run_installed(installed, "-c", "import os; os.environ['QT_QPA_PLATFORM'] = 'offscreen'; "
+                            "from PySide6.QtGui import QGuiApplication; app = QGuiApplication([]); "
+                            "from viewer.app.app_icon import app_icon, icon_path; icon = app_icon(); "
+                            "print(icon_path()); print(*[s.width() for s in icon.availableSizes()])")
+    assert result.returncode == 0, result.stderr
+    path, sizes = result.stdout.splitlines()
+    assert Path(path) == installed / "viewer" / "resources" / "ozx-viewer.svg"
+    assert [int(s) for s in sizes.split()] == list(ICON_SIZES)

@@ -11,6 +11,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 from ..identity import APP_ID, APP_NAME
+from .app_icon import app_icon
 from .application import Application
 from .error_log import start_log
 from .single_instance import Election
@@ -29,7 +30,8 @@ def run(paths: list[str], pending: PendingOpen | None = None, election: Election
     qapp = QApplication.instance() or QApplication(sys.argv[:1])
     qapp.setApplicationName(APP_NAME)
     qapp.setApplicationDisplayName(APP_NAME)
-    qapp.setDesktopFileName(APP_ID)
+    qapp.setDesktopFileName(APP_ID)  # desktop shells match windows to the .desktop entry by it
+    qapp.setWindowIcon(app_icon())  # every window's icon
     app = Application(qapp, election)
     try:
         window = app.new_window()

@@ -45,6 +45,8 @@ from .window_geometry import restore_geometry, save_geometry
 APP_NAME = "OZX Viewer"
 DEFAULT_SIZE = (1600, 1000)
 ZOOM_STEP = 1.25
+#: Shown when a drop holds URLs that are not local files (web links, items of a mail client).
+REFUSED_URL_MESSAGE = "Only files on this computer can be opened; save the item to a folder first."
 #: The content decides what a file is, never its name: "All files" opens anything readable.
 FILE_FILTER = "OME-Zarr files (*.ozx *.OZX *.zip *.ZIP);;All files (*)"
 
@@ -174,7 +176,8 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(text, timeout_ms)
 
     def dragEnterEvent(self, event: QDragMoveEvent) -> None:  # enter events are move events
-        if any(url.isLocalFile() for url in event.mimeData().urls()):
+        """Take any drag of URLs: local files open, other URLs get a message when dropped."""
+        if event.mimeData().urls():
             event.acceptProposedAction()
 
     def dragMoveEvent(self, event: QDragMoveEvent) -> None:
@@ -184,11 +187,13 @@ class MainWindow(QMainWindow):
     def dropEvent(self, event: QDropEvent) -> None:
         urls = event.mimeData().urls()
         files = [url.toLocalFile() for url in urls if url.isLocalFile()]
-        if len(files) < len(urls):
-            self.show_message("Only files on this computer can be opened; save the item to a folder first.", 8000)
         if files:
             event.acceptProposedAction()
             self.open_paths(files)
+        else:
+            event.ignore()  # the source keeps its item
+        if len(files) < len(urls):  # after opening: "Opening …" would replace it
+            self.show_message(REFUSED_URL_MESSAGE, 8000)
 
     def _show_error(self, path: str, message: str) -> None:
         self._opening = None

@@ -4,7 +4,12 @@ A native window is swapped by the render thread without Qt composing it with the
 it (a QOpenGLWidget is composed by the GUI thread on every frame). It never takes the keyboard
 focus, so the main window's shortcuts keep working; mouse input goes to the vispy canvas widget
 (which stays hidden and only translates Qt events into vispy events), drags and drops to the
-top-level window of the container.
+drag handlers of the container's top-level widget.
+
+Drags over the image reach this window through its container (QWindowContainer passes drag
+events on to the window it holds). They are handed to the top-level widget's handlers by a direct
+call, once: sent to that widget as an event instead, Qt routed them back through the container
+into this window, and the forwarding recursed until the process crashed.
 """
 
 from __future__ import annotations
@@ -20,7 +25,11 @@ _MOUSE_EVENTS = {
     QEvent.Type.MouseMove, QEvent.Type.Wheel,
 }
 _embedded: set[CanvasWindow] = set()
-_DRAG_EVENTS = {QEvent.Type.DragEnter, QEvent.Type.DragMove, QEvent.Type.DragLeave, QEvent.Type.Drop}
+#: drag event type -> name of the QWidget handler it is given to
+_DRAG_HANDLERS = {
+    QEvent.Type.DragEnter: "dragEnterEvent", QEvent.Type.DragMove: "dragMoveEvent",
+    QEvent.Type.DragLeave: "dragLeaveEvent", QEvent.Type.Drop: "dropEvent",
+}
 
 
 def surface_format() -> QSurfaceFormat:
@@ -50,6 +59,7 @@ class CanvasWindow(QWindow):
         self._on_expose = on_expose
         self._on_surface = on_surface
         self.container: QWidget | None = None
+        self._forwarding_drag = False
 
     def embed(self, parent: QWidget | None) -> QWidget:
         """The widget that holds this window in a layout (made once)."""
@@ -67,12 +77,25 @@ class CanvasWindow(QWindow):
         kind = event.type()
         if kind in _MOUSE_EVENTS:
             return QApplication.sendEvent(self._input, event)
-        if kind in _DRAG_EVENTS and self.container is not None:
-            return QApplication.sendEvent(self.container.window(), event)
+        if kind in _DRAG_HANDLERS:
+            return self._forward_drag(event)
         handled = super().event(event)
         if kind == QEvent.Type.PlatformSurface:
             self._on_surface(event.surfaceEventType() == event.SurfaceEventType.SurfaceCreated)
         return handled
+
+    def _forward_drag(self, event: QEvent) -> bool:
+        """Give a drag event to the top-level widget's handler (it accepts the proposed action
+        of what it can open, so the drop arrives); ignored when re-entered or not embedded."""
+        if self._forwarding_drag or self.container is None:
+            event.ignore()
+            return False
+        self._forwarding_drag = True
+        try:
+            getattr(self.container.window(), _DRAG_HANDLERS[event.type()])(event)
+        finally:
+            self._forwarding_drag = False
+        return event.isAccepted()
 
     def exposeEvent(self, event) -> None:
         if self.isExposed():

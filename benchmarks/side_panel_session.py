@@ -38,7 +38,7 @@ for p in (str(HERE.parent), str(HERE)):
         sys.path.insert(0, p)
 
 from viewer_measure import FrameLog, Script, StallMonitor, ms, peak_rss_mb, process_start_monotonic  # noqa: E402
-from viewer_session import _instrument_app  # noqa: E402
+from viewer_session import instrument_app  # noqa: E402
 
 PAUSE_S = 0.3
 WAIT_TIMEOUT_S = 30.0
@@ -141,7 +141,7 @@ def main() -> int:
         phase[0] = "open"
         monitor.start()
 
-    _instrument_app(setup, marks)
+    instrument_app(setup, marks)
     import viewer.cli
 
     rc = viewer.cli.main([args.path])

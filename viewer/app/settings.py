@@ -57,3 +57,19 @@ def set_window_geometry(geometry: QByteArray) -> None:
     settings = _settings()
     settings.setValue(GEOMETRY_KEY, geometry)
     settings.sync()
+
+
+SIDE_PANEL_KEY = "window/side_panel_visible"
+
+
+def side_panel_visible() -> bool:
+    """Whether the image list of files with several images is shown (True until the user hides it)."""
+    value = _settings().value(SIDE_PANEL_KEY, True)
+    return value not in (False, "false", "0", 0)
+
+
+def set_side_panel_visible(visible: bool) -> None:
+    """Remember whether the user wants the image list (applies to every window and file)."""
+    settings = _settings()
+    settings.setValue(SIDE_PANEL_KEY, bool(visible))
+    settings.sync()

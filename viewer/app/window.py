@@ -30,6 +30,7 @@ from .error_log import log_dir
 from ..ome.model import Image
 from ..tiles import MemoryBudget
 from .contrast_sampler import ContrastSampler
+from .document_images import DocumentImages
 from .plane_player import FRAMES_PER_SECOND, PlanePlayer
 from .image_session import ImageSession
 from .opening import DocumentOpener, OpenedImage, PendingOpen
@@ -37,6 +38,7 @@ from .panels import ChannelPanel, LabelPanel
 from .startup import release_free_memory
 from .settings import cache_budget
 from .shell_actions import ShellActions
+from .side_panel import SidePanel
 from .view_state import ViewState
 from .window_geometry import restore_geometry, save_geometry
 
@@ -104,6 +106,10 @@ class MainWindow(QMainWindow):
         self._dock_scroll.setWidgetResizable(True)
         self._dock.setWidget(self._dock_scroll)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self._dock)
+        self.side_panel = SidePanel(self)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.side_panel)
+        self.side_panel.image_chosen.connect(self.show_image)
+        self.images = DocumentImages(self.side_panel, self.canvas)
 
         self.cursor_label = QLabel()
         # No stretch: the read-out takes the room its text needs, messages keep the rest.
@@ -200,6 +206,7 @@ class MainWindow(QMainWindow):
             self._dock.hide()
         else:
             self.show_message(f"{title} {message}", 15000)
+            self.side_panel.set_current(self.session.opened.image)  # the image still shown
 
     def _show_image(self, opened: OpenedImage) -> None:
         self._opening = None
@@ -209,14 +216,16 @@ class MainWindow(QMainWindow):
         self._pages.setCurrentIndex(0)
         self._dock.show()
         image = opened.image
+        name = self.images.follow(opened.session, image)
         title = os.path.basename(opened.path.rstrip("/\\")) or opened.path
-        if len(opened.document.images()) > 1:
-            title = f"{title} · {image.name}"
+        if self.images.several:
+            title = f"{title} · {name}"
         self.setWindowTitle(f"{title} — {APP_NAME}")
         if self.shell is not None:
             self.shell.recent.add(opened.path)
         self.canvas.set_scale_unit(image.axes[opened.layout.col].unit)
         self.state = state = ViewState(image, opened.start_plane)
+        self.images.restore(state)  # an image shown before keeps its channel settings
         session = ImageSession(self.canvas, opened, state, self.budget)
         session.loading_changed.connect(self.canvas.set_loading)
         session.loading_changed.connect(lambda loading: loading or release_free_memory())
@@ -244,6 +253,8 @@ class MainWindow(QMainWindow):
             self.sampler.close()
             self.sampler = None
         if self.session is not None:
+            if self.state is not None:
+                self.images.remember(self.state)
             self.shell_actions.document_closed()
             self.session.close()
             self.session = None
@@ -253,6 +264,7 @@ class MainWindow(QMainWindow):
         save_geometry(self)
         self.shell_actions.close()
         self._close_session()
+        self.images.close()
         self.canvas.close()  # stops its render thread
         super().closeEvent(event)
         self.closing.emit()
@@ -419,6 +431,10 @@ class MainWindow(QMainWindow):
         view_menu.addAction(QAction("Zoom &out", self, shortcut="-", triggered=lambda: self.zoom(1 / ZOOM_STEP)))
         view_menu.addAction(QAction("F&ull Screen", self, shortcut=QKeySequence.StandardKey.FullScreen,
                                     triggered=self.toggle_full_screen))
+        view_menu.addSeparator()
+        view_menu.addAction(self.side_panel.toggleViewAction())
+        view_menu.addAction(self.side_panel.next_action)
+        view_menu.addAction(self.side_panel.previous_action)
         help_menu = self.menuBar().addMenu("&Help")
         help_menu.addAction(QAction("Show &Log Folder", self, triggered=self.show_log_folder))
         help_menu.addAction(self.shell_actions.about_action)

@@ -194,3 +194,17 @@ def test_hiding_the_panel_holds_for_the_next_file_and_closing_lets_go_of_it(qtbo
     window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, False)  # the fixture closes it again
     window.close()
     qtbot.waitUntil(lambda: session.closed, timeout=TIMEOUT_MS)
+
+
+def test_a_plate_after_a_collection_in_the_same_window(qtbot, window, tmp_path: Path) -> None:
+    """The plate-only view leaves the tree empty: the tree must not keep the collection's items."""
+    (tmp_path / "c").mkdir()
+    (tmp_path / "p").mkdir()
+    collection, _ = files.rfc8_collection(tmp_path / "c")
+    plate, _ = files.ome_zarr_py_plate(tmp_path / "p")
+    open_file(qtbot, window, collection)
+    open_file(qtbot, window, plate)
+    assert window.side_panel.current is window.images.catalog.images[0]
+    window.side_panel.step(1)
+    wait_for_image(qtbot, window, window.images.catalog.images[1].name)
+    assert window.windowTitle() == f"{plate.name} · {window.images.catalog.images[1].name} — OZX Viewer"

@@ -54,11 +54,15 @@ class CatalogTree(QTreeWidget):
         self.itemExpanded.connect(lambda _item: self.visible_changed.emit())
         self.itemCollapsed.connect(lambda _item: self.visible_changed.emit())
 
+    def clear(self) -> None:
+        """No items, and none remembered (their C++ objects are deleted with them)."""
+        super().clear()
+        self._items = {}
+        self._with_icon.clear()
+
     def set_catalog(self, catalog: Catalog) -> None:
         self._quiet = True
         self.clear()
-        self._items = {}
-        self._with_icon.clear()
         total = sum(1 for _ in catalog.root.walk())
         self.setUniformRowHeights(total > UNIFORM_ABOVE)  # fast layout for long lists, compact branches otherwise
         for child in catalog.root.children if catalog.root.kind != "image" else [catalog.root]:

@@ -25,6 +25,7 @@ class HistogramWidget(QWidget):
         self._integer = integer
         self.counts = np.zeros(0, np.int64)
         self._values: np.ndarray | None = None
+        self._data_range: tuple[float, float] | None = None
         self.value_range: tuple[float, float] = state.channels[index].window
         self._dragging: int | None = None  # 0: the start, 1: the end
         self.setMinimumHeight(HEIGHT_PX)
@@ -36,20 +37,23 @@ class HistogramWidget(QWidget):
     def set_values(self, values: np.ndarray) -> None:
         """Show the histogram of `values` (the channel's values on screen)."""
         self._values = values[np.isfinite(values)] if values.dtype.kind == "f" else values
+        self._data_range = (float(self._values.min()), float(self._values.max())) if self._values.size else None
+        self.counts = np.zeros(0, np.int64)
         self._rebin()
 
     def _rebin(self) -> None:
-        """Bin the values over the range covering them and the window."""
-        finite = self._values
-        if finite is None:
+        """Bin the values over the range covering them and the window (only when that range moved:
+        a window change inside it needs no new counts)."""
+        if self._values is None:
             return
         start, end = self.state.channels[self.index].window
-        lo = min(float(finite.min()), start) if finite.size else start
-        hi = max(float(finite.max()), end) if finite.size else end
+        lo = min(self._data_range[0], start) if self._data_range else start
+        hi = max(self._data_range[1], end) if self._data_range else end
         if hi <= lo:
             hi = lo + 1.0
-        self.value_range = (lo, hi)
-        self.counts = histogram(finite, self.value_range)
+        if (lo, hi) != self.value_range or not self.counts.size:
+            self.value_range = (lo, hi)
+            self.counts = histogram(self._values, self.value_range)
         self.update()
 
     # ---- geometry ------------------------------------------------------------------------------

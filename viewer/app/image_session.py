@@ -47,9 +47,7 @@ class ImageSession(QObject):
             self.stream.cache.put(key, tile)
         opened.first_tiles = {}
         self._label_layers: dict[int, tuple[object, TileStream]] = {}
-        ref = weakref.ref(self)  # probe threads never keep this QObject alive
-        self._probes = [LabelProbe(LabelTileLoader(m.levels, m.layout, m.colors), lambda: _emit_ready(ref))
-                        for m in image.labels]
+        self._probes: dict[int, LabelProbe] = {}  # made when first asked (reading starts then)
         self._apply_styles()
         self.stream.set_plane(state.plane)
         for index, style in enumerate(state.labels):
@@ -86,10 +84,10 @@ class ImageSession(QObject):
         """([(label map name, id)] of the shown label maps with a label at world (x, y), whether
         every id is known yet); `label_ids_ready` is emitted when a missing one arrives."""
         found, complete = [], True
-        for index, (label_map, probe) in enumerate(zip(self.opened.image.labels, self._probes)):
+        for index, label_map in enumerate(self.opened.image.labels):
             if not self.state.labels[index].visible:
                 continue
-            value = probe.value_at(x, y, self._label_plane(index))
+            value = self._probe(index).value_at(x, y, self._label_plane(index))
             if value is PENDING:
                 complete = False
             elif value:
@@ -100,7 +98,7 @@ class ImageSession(QObject):
         """Stop all loading, remove the layers and let go of the file once loads have stopped."""
         for event, callback in self._bindings:
             event.disconnect(callback)
-        for probe in self._probes:
+        for probe in self._probes.values():
             probe.close()
         streams = [self.stream] + [s for _, s in self._label_layers.values()]
         for stream in streams:
@@ -189,6 +187,14 @@ class ImageSession(QObject):
         stream = self._stream(layer, loader.geometries, loader, planes=lambda tile: [tile])
         stream.set_plane(self._label_plane(index))
         return layer, stream
+
+    def _probe(self, index: int) -> LabelProbe:
+        if index not in self._probes:
+            label_map = self.opened.image.labels[index]
+            ref = weakref.ref(self)  # probe threads never keep this QObject alive
+            self._probes[index] = LabelProbe(LabelTileLoader(label_map.levels, label_map.layout, label_map.colors),
+                                             lambda: _emit_ready(ref))
+        return self._probes[index]
 
     def _label_plane(self, index: int) -> tuple[int, ...]:
         return label_plane(self.opened.image, self.state.plane, self.opened.image.labels[index])

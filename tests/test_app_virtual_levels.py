@@ -71,7 +71,6 @@ def test_an_expensive_overview_opens_with_a_preview_under_the_tiles(qtbot, windo
     data = np.full((1, 2048, 2048), 90, np.uint8)
     write_image(tmp_path / "big", "", [data], "cyx", chunks=(1, 256, 256), omero=omero_channels(["FFFFFF"], [(0, 255)]))
     monkeypatch.setattr(preparing, "FIRST_TILES_MAX", 0)  # as if the overview were expensive
-    monkeypatch.setattr(preparing, "FIRST_TILES_SECONDS", 0.0)  # no tile built while opening
     gate = threading.Event()
     original = TileLoader.__call__
     monkeypatch.setattr(TileLoader, "__call__", lambda self, key: (gate.wait(20), original(self, key))[1])

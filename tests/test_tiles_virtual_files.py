@@ -118,7 +118,7 @@ def test_zooming_in_drops_pending_overview_work_and_zooming_out_resumes(tmp_path
         scheduler.shutdown()
 
 
-def test_first_tiles_are_built_whole_when_cheap_else_from_the_centre_for_a_while(tmp_path: Path, monkeypatch) -> None:
+def test_first_tiles_are_built_whole_when_cheap_else_a_preview_is_read(tmp_path: Path) -> None:
     data = np.zeros((1, 2100, 1600), np.uint16)
     write_image(tmp_path / "f", "", [data], "cyx", chunks=(1, 512, 512))
     opened = prepare(str(tmp_path / "f"))
@@ -128,29 +128,22 @@ def test_first_tiles_are_built_whole_when_cheap_else_from_the_centre_for_a_while
         assert coarsest == 2 and loader.geometries[-1].virtual  # 2100 -> 1050 -> 525
         rows, cols = loader.geometries[-1].grid
         assert set(opened.first_tiles) == {TileKey(2, (), ty, tx) for ty in range(rows) for tx in range(cols)}
+        assert opened.preview is None
     finally:
         opened.document.close()
     data = np.ones((3, 8200, 8200), np.uint16)  # 400 MB to read for the whole overview: too much
+    data[:, 4096:] = 7
     write_image(tmp_path / "g", "", [data], "cyx", chunks=(1, 512, 512))
-    monkeypatch.setattr(preparing, "FIRST_TILES_SECONDS", 0.02)  # time for a few tiles, not all
     opened = prepare(str(tmp_path / "g"))
     try:
-        geometries = tile_loader(opened).geometries
-        coarsest = len(geometries) - 1
-        rows, cols = geometries[coarsest].grid
-        keys = list(opened.first_tiles)
-        assert 1 <= len(keys) < rows * cols and all(k.level == coarsest for k in keys)
-        distance = [(k.ty - (rows - 1) / 2) ** 2 + (k.tx - (cols - 1) / 2) ** 2 for k in keys]
-        assert min(distance) <= 0.5  # the centre first
-        # ...and a preview of the whole image, a mosaic of a few real chunks, for the first frame
+        assert opened.first_tiles == {}  # no tile built while opening: the stream builds them...
+        # ...and a preview of the whole image, a mosaic of a few real chunks, shows it at once
         assert opened.preview.shape == (3, preparing.PREVIEW_SIDE, preparing.PREVIEW_SIDE)
-        assert opened.preview.dtype == np.uint16 and (opened.preview == 1).all()
+        assert opened.preview.dtype == np.uint16
+        assert set(np.unique(opened.preview)) == {1, 7}  # real pixels of both halves
+        assert (opened.preview[:, 0] == 1).all() and (opened.preview[:, -1] == 7).all()
     finally:
         opened.document.close()
-    monkeypatch.setattr(preparing, "FIRST_TILES_SECONDS", 0.0)
-    opened = prepare(str(tmp_path / "g"))
-    assert opened.first_tiles == {}
-    opened.document.close()
 
 
 def test_overview_is_exact_within_budget_and_bounded_beyond(tmp_path: Path) -> None:

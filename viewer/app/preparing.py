@@ -1,15 +1,13 @@
 """Open a document and prepare its first image, without Qt or GL, on any thread.
 
-Preparing includes reading the coarsest level's tiles of the start plane (when there are only a
-few), which the first frame shows; the window's tile stream starts with them in its cache.
+Preparing includes reading the coarsest level's tiles of the start plane when there are only a
+few (the window's tile stream starts with them in its cache), or else, when that level is virtual,
+a preview of the whole image: either way the first frame shows the image.
 """
 
 from __future__ import annotations
 
 import logging
-import math
-import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -29,14 +27,9 @@ logger = logging.getLogger(__name__)
 #: The coarsest level is read while preparing when it has at most this many tiles and bytes.
 FIRST_TILES_MAX = 16
 FIRST_TILES_MAX_BYTES = 64 << 20
-#: ...else, when it is virtual, its centre tiles are built for about this long.
-FIRST_TILES_SECONDS = 0.6
-FIRST_TILES_THREADS = 2
-#: Larger chunk grids of the stored level than this are left to the tile stream: a single virtual
-#: tile of such a grid may take longer than the whole opening should.
-FIRST_TILES_MAX_CHUNKS = 1 << 18
-#: An image whose overview is that expensive opens with a preview: a mosaic of real pixels from
-#: evenly spread chunks (`overview.read_overview`), shown under the tiles until they cover it.
+#: ...else, when it is virtual (its overview that expensive), it opens with a preview: a mosaic of
+#: real pixels from evenly spread chunks (`overview.read_overview`), shown under the tiles until
+#: they cover it.
 PREVIEW_SIDE = 512
 PREVIEW_BYTES = 12 << 20
 PREVIEW_CHUNKS = 96
@@ -78,9 +71,9 @@ def tile_loader(opened: OpenedImage) -> TileLoader:
 def read_first_tiles(opened: OpenedImage) -> dict[TileKey, np.ndarray]:
     """Every tile of the coarsest level on the start plane, if they are few and cheap (a virtual
     level is made from the whole coarsest stored level, which then counts). Otherwise, when that
-    level is virtual, its tiles nearest the centre for up to FIRST_TILES_SECONDS (opening runs
-    while the GUI starts, so the first frame shows part of the overview). Read errors are left
-    to the tile stream, which reports them."""
+    level is virtual, none: opening reads the preview instead (`opened.preview`), which shows the
+    whole image at once while the tile stream builds the overview. Read errors are left to the
+    tile stream, which reports them."""
     loader = tile_loader(opened)
     index = len(loader.geometries) - 1
     geometry = loader.geometries[index]
@@ -88,23 +81,18 @@ def read_first_tiles(opened: OpenedImage) -> dict[TileKey, np.ndarray]:
     source = loader.geometries[loader.pyramid.stored_count - 1]  # what is read to make it
     channels = channel_slots(opened.image) if opened.layout.channel is not None else 1
     nbytes = channels * source.shape[0] * source.shape[1] * loader.dtype.itemsize
-    keys = [TileKey(index, opened.start_plane, ty, tx) for ty in range(rows) for tx in range(cols)]
-    deadline = None
     if rows * cols > FIRST_TILES_MAX or nbytes > FIRST_TILES_MAX_BYTES:
-        if not geometry.virtual:
-            return {}
-        opened.preview = read_preview(opened, loader)
-        if _stored_chunks(opened, loader.pyramid.stored_count - 1) > FIRST_TILES_MAX_CHUNKS:
-            return {}  # one virtual tile of an absurd grid could outlast the deadline: the stream makes it
-        centre = (rows - 1) / 2, (cols - 1) / 2
-        keys.sort(key=lambda k: (k.ty - centre[0]) ** 2 + (k.tx - centre[1]) ** 2)
-        deadline = time.monotonic() + FIRST_TILES_SECONDS
-    if deadline is None:
-        return _read_tiles(loader, keys)
-    # Two threads: the GUI is still importing, mostly on one core.
-    with ThreadPoolExecutor(FIRST_TILES_THREADS) as pool:
-        parts = pool.map(lambda i: _read_tiles(loader, keys[i::FIRST_TILES_THREADS], deadline), range(FIRST_TILES_THREADS))
-        return {key: tile for part in parts for key, tile in part.items()}
+        if geometry.virtual:
+            opened.preview = read_preview(opened, loader)
+        return {}
+    tiles = {}
+    for key in (TileKey(index, opened.start_plane, ty, tx) for ty in range(rows) for tx in range(cols)):
+        try:
+            tiles[key] = loader(key)
+        except Exception:
+            logger.debug("reading first tile %s failed", key, exc_info=True)
+            break
+    return tiles
 
 
 def read_preview(opened: OpenedImage, loader: TileLoader) -> np.ndarray | None:
@@ -117,26 +105,6 @@ def read_preview(opened: OpenedImage, loader: TileLoader) -> np.ndarray | None:
         logger.debug("reading the preview of %s failed", opened.path, exc_info=True)
         return None
     return preview.astype(loader.dtype, copy=False)
-
-
-def _stored_chunks(opened: OpenedImage, level: int) -> int:
-    """Chunks of stored level `level` in one plane (rows × columns of the chunk grid)."""
-    stored, layout = opened.image.levels[level], opened.layout
-    return math.prod(-(-stored.shape[a] // max(stored.chunks[a], 1)) for a in (layout.row, layout.col))
-
-
-def _read_tiles(loader: TileLoader, keys: list[TileKey], deadline: float | None = None) -> dict[TileKey, np.ndarray]:
-    """Tiles `keys` in order until `deadline` (time.monotonic) or a read error."""
-    tiles = {}
-    for key in keys:
-        if deadline is not None and time.monotonic() >= deadline:
-            break
-        try:
-            tiles[key] = loader(key)
-        except Exception:
-            logger.debug("reading first tile %s failed", key, exc_info=True)
-            break
-    return tiles
 
 
 def prepare(path: str) -> OpenedImage:

@@ -88,3 +88,43 @@ def test_a_dark_plate_is_fixed_by_auto_and_reset_goes_back(qtbot, window, tmp_pa
 
     qtbot.mouseClick(panel.reset_buttons[0], Qt.MouseButton.LeftButton)
     assert state.channels[0].window == (0.0, 2040.0)
+
+
+@pytest.mark.gui
+def test_the_sample_leaves_overview_tiles_to_the_loaders_and_comes_again_when_they_are_built(
+        qtbot, window, tmp_path: Path, monkeypatch) -> None:
+    """An image without a pyramid: sampling the fitted view must not build the virtual overview
+    tiles the loader threads are building (that doubled the work); the histogram fills once they are."""
+    import threading
+
+    from viewer.app import preparing
+    from viewer.app.loader import TileLoader
+
+    monkeypatch.setattr(preparing, "FIRST_TILES_MAX", 0)  # no tile built while opening
+    data = np.full((1, 2048, 2048), 60, np.uint16)
+    write_image(tmp_path / "flat", "", [data], "cyx", chunks=(1, 256, 256), omero=omero_channels(["FFFFFF"], [(0, 100)]))
+    gate = threading.Event()
+    readers: list[str] = []
+    original = TileLoader.read
+
+    def read(self, key):
+        readers.append(threading.current_thread().name)
+        if not threading.current_thread().name.startswith("tile-loader"):
+            return original(self, key)
+        gate.wait(20)
+        return original(self, key)
+
+    monkeypatch.setattr(TileLoader, "read", read)
+    window.open_path(str(tmp_path / "flat"))
+    qtbot.waitUntil(lambda: window.session is not None, timeout=TIMEOUT_MS)
+    stream = window.session.stream
+    assert stream.geometries[-1].virtual
+    histogram_widget = window.channel_panel.histograms[0]
+    sampler = window.sampler
+    qtbot.waitUntil(lambda: sampler.values is not None, timeout=TIMEOUT_MS)  # sampled while nothing is built
+    assert sampler.values[0].size == 0 and histogram_widget.counts.sum() == 0
+    assert not [name for name in readers if name.startswith("contrast-sample")]
+    gate.set()
+    qtbot.waitUntil(lambda: histogram_widget.counts.sum() > 0, timeout=TIMEOUT_MS)  # sampled again once loaded
+    assert set(np.unique(sampler.values[0])) == {60}
+    assert not [name for name in readers if name.startswith("contrast-sample")]

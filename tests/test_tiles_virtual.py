@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -104,18 +105,40 @@ def assemble(pyramid: VirtualPyramid, level: int) -> np.ndarray:
                            for ty in range(rows)], axis=1)
 
 
-def test_virtual_tiles_equal_repeated_downsampling_and_read_the_stored_data_once() -> None:
+@pytest.mark.parametrize("tile", [256, 375])  # odd stored tiles (odd chunk shapes) are gathered whole first
+def test_virtual_tiles_equal_repeated_downsampling_and_read_the_stored_data_once(tile: int) -> None:
     data = np.random.default_rng(5).integers(0, 60000, (2, 2500, 2100)).astype(np.uint16)
-    source = CountingSource(data, 256)
+    source = CountingSource(data, tile)
     pyramid = VirtualPyramid([source.geometry], source, 2, np.uint16, cache_bytes=64 << 20)
     assert pyramid.virtual_count == 2  # 2500 -> 1250 -> 625
     coarsest = assemble(pyramid, 2)
     reference = mean_reference(mean_reference(data))
     np.testing.assert_array_equal(coarsest, reference)
+    np.testing.assert_array_equal(assemble(pyramid, 1), mean_reference(data))
+    if tile % 2:
+        return  # stored tiles straddle virtual ones: some are read twice
     rows, cols = source.geometry.grid
     assert sorted(source.reads) == sorted(TileKey(0, (), ty, tx) for ty in range(rows) for tx in range(cols))
-    np.testing.assert_array_equal(assemble(pyramid, 1), mean_reference(data))  # from the cache
-    assert len(source.reads) == rows * cols  # deeper levels were built from shallower ones
+    assert len(source.reads) == rows * cols  # deeper levels were built from shallower ones (and cached)
+
+
+def test_a_build_holds_one_finer_tile_at_a_time() -> None:
+    """Building the coarsest tile recurses through every virtual level; what it holds at once is
+    about one tile per level, not the finer block per level (4 tiles each)."""
+    data = np.random.default_rng(8).integers(0, 60000, (3, 8192, 8192)).astype(np.uint16)
+    source = CountingSource(data, 512)
+    pyramid = VirtualPyramid([source.geometry], source, 3, np.uint16, cache_bytes=1)  # nothing kept
+    coarsest = len(pyramid.geometries) - 1
+    assert pyramid.geometries[1].tile == (512, 512)
+    tile_bytes = 3 * 512 * 512 * 2
+    tracemalloc.start()
+    try:
+        pyramid.tile(TileKey(coarsest, (), 0, 0))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert len(source.reads) == 64  # the tile stands for 4096^2 stored pixels
+    assert peak < 6 * tile_bytes, peak / tile_bytes
 
 
 def test_labels_build_by_mode_and_keep_valid_ids() -> None:

@@ -1,7 +1,8 @@
 """The values on screen, for the channel panel's histograms and its Auto button (no Qt).
 
 A sample is the visible part of the view at the finest level that keeps it under
-`SAMPLE_PIXELS`; its tiles come from the stream's cache or are read (on a worker thread).
+`SAMPLE_PIXELS`; its tiles come from the stream's cache or are read (on a worker thread). Tiles of
+a virtual level that are not built yet are left out: the sample is taken again once loading ends.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ def sample_level(geometries: Sequence[LevelGeometry], view: View, max_pixels: in
 def visible_sample(geometries: Sequence[LevelGeometry], tile: Callable[[TileKey], np.ndarray | None], view: View,
                    plane: tuple[int, ...], channels: int, max_pixels: int = SAMPLE_PIXELS) -> list[np.ndarray]:
     """Per channel, the flat values inside `view` on `plane` (packed tiles from `tile(key)`,
-    which gives None for a tile that cannot be read)."""
+    which gives None for a tile that cannot be read or is not made yet)."""
     level = sample_level(geometries, view, max_pixels)
     geometry = geometries[level]
     (sy, sx), (oy, ox) = geometry.scale, geometry.translation

@@ -43,6 +43,7 @@ class ContrastSampler(QObject):
         self._bindings = [(state.view_changed, self._settle), (state.plane_changed, self._settle)]
         for event, callback in self._bindings:
             event.connect(callback)
+        session.loading_changed.connect(self._loaded)  # tiles still being made were left out
 
     def request(self) -> None:
         """Sample the current view and plane now (on the worker)."""
@@ -79,12 +80,20 @@ class ContrastSampler(QObject):
     def close(self) -> None:
         for event, callback in self._bindings:
             event.disconnect(callback)
+        try:
+            self._session.loading_changed.disconnect(self._loaded)
+        except (RuntimeError, TypeError):  # the session is gone already
+            pass
         self._timer.stop()
         self._latest = -1
         self._pool.shutdown(wait=False, cancel_futures=True)
 
     def _settle(self, _value: object) -> None:
         self._timer.start()
+
+    def _loaded(self, loading: bool) -> None:
+        if not loading:
+            self._timer.start()
 
     def _deliver(self, request: int, values: list[np.ndarray]) -> None:
         if request != self._latest:

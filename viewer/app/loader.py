@@ -78,6 +78,11 @@ class TileLoader:
     def __call__(self, key: TileKey) -> np.ndarray:
         return pack_channels(self.read(key))
 
+    def built(self, key: TileKey) -> np.ndarray | None:
+        """Virtual tile `key` packed for upload if it is built and still cached, else None."""
+        tile = self.pyramid.cache.get(key)
+        return None if tile is None else pack_channels(tile)
+
     def read(self, key: TileKey) -> np.ndarray:
         """The tile as a C-contiguous (channels, rows, cols) array (read-only when virtual)."""
         start = time.perf_counter()

@@ -184,10 +184,17 @@ class TileStream(QObject):
                 return index, texel(tile, row - ty * geometry.tile[0], col - tx * geometry.tile[1])
         return None
 
-    def tile_now(self, key: TileKey) -> np.ndarray:
-        """Tile `key` from the cache, else read at once (any thread; for samples, not for drawing)."""
+    def tile_now(self, key: TileKey) -> np.ndarray | None:
+        """Tile `key` from the cache, else read at once (any thread; for samples, not for drawing).
+        A virtual tile is only taken when built (None otherwise): building it is the loader
+        threads' work, and a sample building it too would do that work twice."""
         tile = self.cache.get(key)
-        return tile if tile is not None else self._loader(key)
+        if tile is not None:
+            return tile
+        if self._geometries[key.level].virtual:
+            built = getattr(self._loader, "built", None)
+            return built(key) if built is not None else None
+        return self._loader(key)
 
     def failed_boxes(self, level: int, visible: list[tuple[int, int]]) -> list[tuple[float, float, float, float]]:
         """World boxes of the `visible` tiles of `level` on the current plane that failed to load."""

@@ -233,7 +233,7 @@ class VirtualPyramid:
         out = self._filled(key)
         if out is None:
             self._check_footprint(key)
-            out = downsample(self._gather(key), self.method)
+            out = self._build(key)
         self.cache.put(key, out)
         return out
 
@@ -268,12 +268,40 @@ class VirtualPyramid:
             self.absent_tiles += 1
         return np.full((self.channels, r1 - r0, c1 - c0), self.fill, self.dtype)
 
-    def _gather(self, key: TileKey) -> np.ndarray:
-        """The finer level's pixels that tile `key` is made from, as one block."""
+    def _build(self, key: TileKey) -> np.ndarray:
+        """Virtual tile `key`, downsampled from the finer level's tiles that cover it.
+
+        Each finer tile is downsampled into its part of the result as soon as it is had, so a
+        build holds one finer tile at a time, not the whole finer block (builds recurse through
+        every virtual level; the blocks would add up). Finer tiles start at even offsets of the
+        block when their sides are even, so this equals downsampling the block; with odd sides
+        (tiles made from odd chunk shapes) the block is gathered first.
+        """
         geometry, parent = self.geometries[key.level], self.geometries[key.level - 1]
         box = parent_box(geometry, parent, key.ty, key.tx)
+        if parent.tile[0] % 2 or parent.tile[1] % 2:
+            return downsample(self._gather(key, box), self.method)
+        r0, r1, c0, c1 = geometry.tile_box(key.ty, key.tx)
+        out = np.empty((self.channels, r1 - r0, c1 - c0), self.dtype)
+        for (lo_r, lo_c), part in self._finer_parts(key, box):
+            small = downsample(part, self.method)
+            row, col = (lo_r - box[0]) // 2, (lo_c - box[2]) // 2
+            out[:, row:row + small.shape[1], col:col + small.shape[2]] = small
+            del part, small  # before the next finer tile is made
+        return out
+
+    def _gather(self, key: TileKey, box: tuple[int, int, int, int]) -> np.ndarray:
+        """The finer level's pixels under `box` that tile `key` is made from, as one block."""
         r0, r1, c0, c1 = box
         block = np.empty((self.channels, r1 - r0, c1 - c0), self.dtype)
+        for (lo_r, lo_c), part in self._finer_parts(key, box):
+            block[:, lo_r - r0:lo_r - r0 + part.shape[1], lo_c - c0:lo_c - c0 + part.shape[2]] = part
+        return block
+
+    def _finer_parts(self, key: TileKey, box: tuple[int, int, int, int]) -> Iterator[tuple[tuple[int, int], np.ndarray]]:
+        """((row, col) in the finer level, pixels) of each finer tile's part under `box`, one at a time."""
+        parent = self.geometries[key.level - 1]
+        r0, r1, c0, c1 = box
         for pty, ptx in covering_tiles(parent, box):
             child_key = TileKey(key.level - 1, key.plane, pty, ptx)
             child = self._filled(child_key) if child_key.level < self.stored_count else None
@@ -281,8 +309,8 @@ class VirtualPyramid:
                 child = self.tile(child_key)
             cr0, cr1, cc0, cc1 = parent.tile_box(pty, ptx)
             lo_r, hi_r, lo_c, hi_c = max(r0, cr0), min(r1, cr1), max(c0, cc0), min(c1, cc1)
-            block[:, lo_r - r0:hi_r - r0, lo_c - c0:hi_c - c0] = child[:, lo_r - cr0:hi_r - cr0, lo_c - cc0:hi_c - cc0]
-        return block
+            yield (lo_r, lo_c), child[:, lo_r - cr0:hi_r - cr0, lo_c - cc0:hi_c - cc0]
+            del child
 
     def _read_stored(self, key: TileKey) -> np.ndarray:
         r0, r1, c0, c1 = self.geometries[key.level].tile_box(key.ty, key.tx)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from pathlib import Path
 
@@ -30,14 +31,21 @@ def test_overview_progress_is_shown_while_virtual_tiles_arrive(qtbot, tmp_path: 
     passed: list[TileKey] = []
     lock = threading.Lock()
 
-    def loader(key: TileKey) -> np.ndarray:
-        with lock:
-            first = key.level == coarsest and not passed
-            if first:
-                passed.append(key)
-        if key.level == coarsest and not first:
-            gate.wait(20)  # all but one overview tile wait: the indicator shows a part built
-        return reader(key)
+    class GatedLoader:
+        """The real loader, but all overview tiles except one wait: the indicator shows a part built."""
+
+        tile_seconds = property(lambda _self: reader.tile_seconds)  # what the indicator reports
+
+        def __call__(self, key: TileKey) -> np.ndarray:
+            with lock:
+                first = key.level == coarsest and not passed
+                if first:
+                    passed.append(key)
+            if key.level == coarsest and not first:
+                gate.wait(20)
+            return reader(key)
+
+    loader = GatedLoader()
 
     canvas = ImageCanvas(size=(512, 512), show=True)
     layer = canvas.add_composite(1)
@@ -52,6 +60,10 @@ def test_overview_progress_is_shown_while_virtual_tiles_arrive(qtbot, tmp_path: 
         qtbot.waitUntil(lambda: stream.overview_progress() == 1 / (rows * cols), timeout=10000)
         built = f"overview {int(100 / (rows * cols))} %"
         qtbot.waitUntil(lambda: built in (canvas.loading_text or ""), timeout=5000)  # updated as tiles arrive
+        per_tile = re.search(r"overview \d+ %, (\d+) ms per tile", canvas.loading_text or "")
+        assert per_tile is not None, canvas.loading_text  # how long one tile takes is reported
+        measured = reader.tile_seconds * 1000  # no tile finishes while the gate is shut: it stays put
+        assert abs(int(per_tile.group(1)) - measured) <= 0.05 * measured + 0.5  # two significant digits
         gate.set()
         qtbot.waitUntil(lambda: stream.sharp() and stream.idle(), timeout=20000)
         assert stream.overview_progress() == 1.0

@@ -58,12 +58,12 @@ def test_virtual_geometry_halves_and_keeps_the_origin() -> None:
     assert covering_tiles(stored, (0, 1024, 512, 1100)) == [(0, 1), (0, 2), (1, 1), (1, 2)]
 
 
-@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.int32, np.uint64, np.float32])
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.int16, np.int32, np.uint64, np.int64, np.float32])
 def test_mean_downsampling_matches_numpy(dtype) -> None:
     rng = np.random.default_rng(3)
     info = np.iinfo(dtype) if np.dtype(dtype).kind in "iu" else None
-    high = min(info.max, 2**40) if info else 1000
-    data = rng.integers(0, high, (2, 37, 52)).astype(dtype)  # odd rows: the last row counts once
+    low, high = (max(info.min, -2**40), min(info.max, 2**40)) if info else (0, 1000)
+    data = rng.integers(low, high, (2, 37, 52), endpoint=True).astype(dtype)  # odd rows: the last row counts once
     np.testing.assert_array_equal(downsample(data, "mean"), mean_reference(data))
 
 

@@ -211,7 +211,7 @@ def test_an_overview_tile_over_too_many_chunks_is_an_error_not_endless_work() ->
     reads: list[TileKey] = []
     probes: list[tuple[int, int, int, int]] = []
 
-    def read(key: TileKey) -> np.ndarray:
+    def read(key: TileKey, out: np.ndarray | None = None) -> np.ndarray:
         reads.append(key)
         r0, r1, c0, c1 = geometry.tile_box(key.ty, key.tx)
         return np.zeros((1, r1 - r0, c1 - c0), np.uint16)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import tracemalloc
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -89,14 +90,19 @@ class CountingSource:
         self.data = data
         self.geometry = LevelGeometry(data.shape[1:], (tile, tile), (1.0, 1.0))
         self.reads: list[TileKey] = []
+        self.buffers: list[tuple[int, int] | None] = []  # (thread, address) of each read's buffer
         self.lock = threading.Lock()
 
-    def __call__(self, key: TileKey) -> np.ndarray:
+    def __call__(self, key: TileKey, out: np.ndarray | None = None) -> np.ndarray:
         assert key.level == 0
         with self.lock:
             self.reads.append(key)
+            self.buffers.append(None if out is None else (threading.get_ident(), out.ctypes.data))
         r0, r1, c0, c1 = self.geometry.tile_box(key.ty, key.tx)
-        return np.ascontiguousarray(self.data[:, r0:r1, c0:c1])
+        if out is None:
+            return np.ascontiguousarray(self.data[:, r0:r1, c0:c1])
+        out[...] = self.data[:, r0:r1, c0:c1]
+        return out
 
 
 def assemble(pyramid: VirtualPyramid, level: int) -> np.ndarray:
@@ -139,6 +145,30 @@ def test_a_build_holds_one_finer_tile_at_a_time() -> None:
         tracemalloc.stop()
     assert len(source.reads) == 64  # the tile stands for 4096^2 stored pixels
     assert peak < 6 * tile_bytes, peak / tile_bytes
+
+
+def test_stored_tiles_read_for_building_go_into_one_buffer_per_thread() -> None:
+    data = np.random.default_rng(11).integers(0, 60000, (2, 2048, 2048)).astype(np.uint16)
+    source = CountingSource(data, 256)
+    pyramid = VirtualPyramid([source.geometry], source, 2, np.uint16, cache_bytes=1)  # every build reads
+    coarsest = len(pyramid.geometries) - 1
+    rows, cols = pyramid.geometries[coarsest].grid
+    keys = [TileKey(coarsest, (), ty, tx) for ty in range(rows) for tx in range(cols)]
+    with ThreadPoolExecutor(2) as pool:
+        tiles = list(pool.map(pyramid.tile, keys))
+    expected = data
+    for _ in range(coarsest):
+        expected = mean_reference(expected)
+    (th, tw) = pyramid.geometries[coarsest].tile
+    for key, tile in zip(keys, tiles):
+        np.testing.assert_array_equal(tile, expected[:, key.ty * th:(key.ty + 1) * th, key.tx * tw:(key.tx + 1) * tw])
+    assert len(source.reads) == 64 and None not in source.buffers
+    per_thread: dict[int, set[int]] = {}
+    for thread, address in source.buffers:
+        per_thread.setdefault(thread, set()).add(address)
+    assert all(len(addresses) == 1 for addresses in per_thread.values())  # 64 reads, one buffer each thread
+    stored = pyramid.tile(TileKey(0, (), 0, 0))  # a stored tile asked for itself is the caller's to keep
+    assert source.buffers[-1] is None and stored.flags.owndata
 
 
 def test_labels_build_by_mode_and_keep_valid_ids() -> None:

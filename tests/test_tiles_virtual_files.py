@@ -43,6 +43,22 @@ def test_virtual_tiles_of_a_single_level_file_equal_numpy(tmp_path: Path) -> Non
     assert tile.shape[0] == 3 and tile.shape[-1] == 1
 
 
+def test_a_stored_box_is_decoded_into_a_given_buffer_when_the_layout_allows(tmp_path: Path) -> None:
+    data = np.random.default_rng(2).integers(0, 65535, (2, 3, 600, 500)).astype(np.uint16)
+    image = single_level(tmp_path, data, "zcyx", (1, 1, 256, 256))
+    loader = TileLoader(image.levels, image.layout, range(1, 3))
+    buffer = np.full((2, 300, 200), 7, np.uint16)  # dirty, as a reused buffer is
+    tile = loader.read_box(0, (1,), (100, 400, 250, 450), buffer)
+    assert tile is buffer
+    np.testing.assert_array_equal(buffer, data[1, 1:3, 100:400, 250:450])
+    floats = single_level(tmp_path, data[0].astype(np.float64), "cyx", (1, 256, 256), name="f")
+    converted = TileLoader(floats.levels, floats.layout, range(3))  # float64 is shown as float32
+    spare = np.zeros((3, 300, 200), np.float32)
+    tile = converted.read_box(0, (), (100, 400, 250, 450), spare)
+    assert tile is not spare and not spare.any()  # the stored type differs: the buffer is left alone
+    np.testing.assert_array_equal(tile, data[0, :, 100:400, 250:450].astype(np.float32))
+
+
 def test_label_maps_get_virtual_levels_by_mode(tmp_path: Path) -> None:
     ids = np.array([0, 5, 6, 123456], np.uint32)
     labels = ids[np.random.default_rng(2).integers(0, 4, (2200, 1300))]

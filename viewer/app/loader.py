@@ -107,18 +107,30 @@ class TileLoader:
             region[layout.channel] = slice(self._channels.start, self._channels.stop)
         return tuple(region)
 
-    def _read_stored(self, key: TileKey) -> np.ndarray:
+    def _read_stored(self, key: TileKey, out: np.ndarray | None = None) -> np.ndarray:
         box = self.pyramid.geometries[key.level].tile_box(key.ty, key.tx)
-        return self.read_box(key.level, key.plane, box)
+        return self.read_box(key.level, key.plane, box, out)
 
-    def read_box(self, index: int, plane: tuple[int, ...], box: tuple[int, int, int, int]) -> np.ndarray:
-        """Pixel box (r0, r1, c0, c1) of stored level `index` on `plane` as (channels, rows, cols)."""
+    def read_box(self, index: int, plane: tuple[int, ...], box: tuple[int, int, int, int],
+                 out: np.ndarray | None = None) -> np.ndarray:
+        """Pixel box (r0, r1, c0, c1) of stored level `index` on `plane` as (channels, rows, cols).
+
+        `out` (that shape, this loader's dtype, C-contiguous) is a buffer to decode into: it is
+        filled and returned when the stored array's type and axis order allow, else ignored.
+        """
         layout = self._layout
         r0, r1, c0, c1 = box
-        data = self._levels[index].array.read(self._region(index, plane, box))
+        array = self._levels[index].array
+        region = self._region(index, plane, box)
         shown = ([layout.channel] if layout.channel is not None else []) + [layout.row, layout.col]
-        rest = [a for a in range(data.ndim) if a not in shown]  # the size-1 slider axes
-        data = np.transpose(data, rest + shown).reshape(-1, r1 - r0, c1 - c0)
+        rest = [a for a in range(len(region)) if a not in shown]  # the size-1 slider axes
+        sizes = [len(range(*s.indices(n))) for s, n in zip(region, array.shape)]
+        channels = 1 if layout.channel is None else sizes[layout.channel]
+        if (out is not None and out.shape == (channels, r1 - r0, c1 - c0) and out.dtype == array.dtype
+                and out.flags.c_contiguous and shown == sorted(shown) and all(sizes[a] == 1 for a in rest)):
+            array.read(region, out=out.reshape(sizes))  # the same memory order as (channels, rows, cols)
+            return out
+        data = np.transpose(array.read(region), rest + shown).reshape(-1, r1 - r0, c1 - c0)
         return np.ascontiguousarray(data, dtype=self.dtype)
 
     def box_absent(self, index: int, plane: tuple[int, ...], box: tuple[int, int, int, int]) -> bool:

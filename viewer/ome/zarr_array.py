@@ -239,10 +239,13 @@ class ZarrArray:
                     return False
         return True
 
-    def read(self, region: Sequence[slice] | None = None, threads: int = 1) -> np.ndarray:
-        """Decode `region` (one slice per axis, step 1) into a new array, using `threads` workers."""
+    def read(self, region: Sequence[slice] | None = None, threads: int = 1, out: np.ndarray | None = None) -> np.ndarray:
+        """Decode `region` (one slice per axis, step 1) into a new array, or into `out` (an array of
+        the region's shape and the array's dtype, e.g. a reused buffer), using `threads` workers."""
         bounds = _bounds(region, self.shape)
         out_shape = tuple(b - a for a, b in bounds)
+        if out is not None and (out.shape != out_shape or out.dtype != self.dtype):
+            raise ValueError(f"out is {out.shape} {out.dtype}, the region {out_shape} {self.dtype}")
         if prod(out_shape) * self.dtype.itemsize > MAX_REGION_BYTES:
             raise OzxError(f"a region of shape {out_shape} is too large to read at once")
         ranges = [range(a // c, -(-b // c)) if b > a else range(0) for (a, b), c in zip(bounds, self.chunks)]
@@ -250,7 +253,8 @@ class ZarrArray:
         if count > MAX_READ_CHUNKS:
             raise OzxError(f"array '{self.path}': a region of shape {out_shape} spans {count} chunks of shape "
                            f"{self.chunks}, more than the {MAX_READ_CHUNKS} one read may decode")
-        out = np.empty(out_shape, dtype=self.dtype)
+        if out is None:
+            out = np.empty(out_shape, dtype=self.dtype)
         tasks = list(product(*ranges))
 
         def fill(coords: tuple[int, ...]) -> None:

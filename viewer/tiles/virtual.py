@@ -189,8 +189,9 @@ class VirtualPyramid:
     reuse them), and filled with `fill` without reading when `absent` says nothing is stored
     under them. Stored tiles read for building are not cached: each thread decodes them into one
     reused buffer (a fresh tile-sized buffer per read spent ~40 % of a build faulting its pages in),
-    and at most `read_bytes` of them are decoded at once across threads. `chunk`: the coarsest stored level's chunk shape (default: its
-    tile shape), which bounds how many chunks one virtual tile reads. Thread-safe: loader threads call `tile` concurrently.
+    and at most `read_bytes` of them are decoded at once across threads. `chunk`: the coarsest
+    stored level's chunk shape (default: its tile shape), which bounds how many chunks one virtual
+    tile reads. Thread-safe: loader threads call `tile` concurrently.
     """
 
     def __init__(
@@ -329,20 +330,20 @@ class VirtualPyramid:
         """Stored tile `key`; with `reuse`, decoded into this thread's buffer (valid until its next such read)."""
         r0, r1, c0, c1 = self.geometries[key.level].tile_box(key.ty, key.tx)
         shape = (self.channels, r1 - r0, c1 - c0)
-        nbytes = math.prod(shape) * self.dtype.itemsize
-        with self._reads.hold(nbytes):
-            tile = self._read(key, self._thread_buffer(nbytes).view(self.dtype).reshape(shape)) if reuse else self._read(key)
+        out = self._thread_buffer(shape) if reuse else None
+        with self._reads.hold(math.prod(shape) * self.dtype.itemsize):
+            tile = self._read(key, out)
         with self._stats_lock:
             self.stored_tiles_read += 1
         return tile
 
-
-    def _thread_buffer(self, nbytes: int) -> np.ndarray:
-        """The first `nbytes` of this thread's reused buffer (grown when too small)."""
+    def _thread_buffer(self, shape: tuple[int, int, int]) -> np.ndarray:
+        """An array of `shape` and this pyramid's dtype in this thread's reused buffer (grown when too small)."""
+        nbytes = math.prod(shape) * self.dtype.itemsize
         buffer = getattr(self._scratch, "buffer", None)
         if buffer is None or buffer.nbytes < nbytes:
             buffer = self._scratch.buffer = np.empty(nbytes, np.uint8)
-        return buffer[:nbytes]
+        return buffer[:nbytes].view(self.dtype).reshape(shape)
 
 
 class _ByteGate:
